@@ -1,0 +1,18 @@
+# Every dependency is a Debian bookworm package (scripts/bootstrap.sh installs them).
+find_package(Threads REQUIRED)
+find_package(Torch REQUIRED)            # libtorch-dev; a CUDA LibTorch works via CMAKE_PREFIX_PATH
+find_package(yaml-cpp REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(ZLIB REQUIRED)
+if(NASGEN_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(NASGEN_BUILD_BENCH)
+  find_package(benchmark QUIET)
+endif()
+
+# TorchConfig puts its flags into TORCH_CXX_FLAGS; keep them on the targets that use torch only.
+separate_arguments(NASGEN_TORCH_FLAGS UNIX_COMMAND "${TORCH_CXX_FLAGS}")

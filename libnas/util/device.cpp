@@ -1,0 +1,43 @@
+#include "libnas/util/device.h"
+
+#include <dlfcn.h>
+
+#include <thread>
+
+#include "libnas/util/error.h"
+#include "libnas/util/strings.h"
+
+namespace nas {
+
+torch::Device parse_device(const std::string& text) {
+  const std::string t = to_lower(trim(text));
+  if (t == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::kCPU;
+  if (t == "cpu") return torch::kCPU;
+  if (starts_with(t, "cuda")) {
+    int index = 0;
+    if (t.size() > 4) {
+      NAS_CHECK(t[4] == ':', "--device {}: expected auto, cpu, cuda or cuda:N", quote(text));
+      index = static_cast<int>(parse_int(t.substr(5), "--device index"));
+    }
+    NAS_CHECK(torch::cuda::is_available(),
+              "--device {}: this LibTorch build has no CUDA or no GPU is visible; use --device cpu",
+              quote(text));
+    NAS_CHECK(index >= 0 && index < static_cast<int>(torch::cuda::device_count()),
+              "--device {}: only {} CUDA device(s) present", quote(text),
+              torch::cuda::device_count());
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  fail("--device {}: expected auto, cpu, cuda or cuda:N", quote(text));
+}
+
+void init_threads(int threads) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(threads);
+  // OpenBLAS, when it is the BLAS in use, would start its own thread pool inside each LibTorch
+  // thread. Looked up at run time so builds against another BLAS still link.
+  using SetThreads = void (*)(int);
+  if (auto fn = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    fn(1);
+}
+
+}  // namespace nas

@@ -1,0 +1,87 @@
+#include "test_util.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace nas::test {
+
+namespace fs = std::filesystem;
+
+std::string data_dir() {
+  if (const char* env = std::getenv("NASGEN_DATA")) {
+    if (fs::is_directory(env)) return env;
+  }
+  fs::path p = fs::path(NASGEN_SOURCE_DIR).parent_path() / "shared" / "data";
+  if (fs::is_directory(p)) return p.string();
+  return "";
+}
+
+std::string data_file(const std::string& relative) {
+  std::string dir = data_dir();
+  if (dir.empty()) return "";
+  fs::path p = fs::path(dir) / relative;
+  return fs::exists(p) ? p.string() : "";
+}
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "nasgen-test-XXXXXX").string();
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  char* p = ::mkdtemp(buf.data());
+  if (!p) throw std::runtime_error("mkdtemp failed");
+  path_ = p;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+
+ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args) {
+  std::string exe = std::string(NASGEN_BIN_DIR) + "/" + tool;
+  TempDir tmp;
+  std::string out_path = tmp.file("out"), err_path = tmp.file("err");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int in = ::open("/dev/null", O_RDONLY);
+    int o = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(in, 0);
+    ::dup2(o, 1);
+    ::dup2(e, 2);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(exe.c_str()));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ToolResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_text(out_path);
+  r.err = read_text(err_path);
+  return r;
+}
+
+void write_text(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace nas::test

@@ -1,0 +1,46 @@
+// Helpers shared by the tests: the benchmark data directory, temporary directories and running
+// the built tools as a user would.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace nas::test {
+
+// ../shared/data (or $NASGEN_DATA) when present, "" otherwise.
+std::string data_dir();
+// data_dir()/relative when that file exists, "" otherwise.
+std::string data_file(const std::string& relative);
+
+// A fresh empty directory under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct ToolResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+// Runs build/bin/<tool> with args (no shell); stdin is /dev/null.
+ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args);
+
+void write_text(const std::string& path, const std::string& content);
+std::string read_text(const std::string& path);
+
+}  // namespace nas::test
+
+// Skips the test (with the reason) when a file of the shared benchmark data is absent.
+#define NAS_REQUIRE_DATA(var, relative)                                              \
+  const std::string var = ::nas::test::data_file(relative);                          \
+  if (var.empty()) GTEST_SKIP() << "benchmark data file " << relative                \
+                                << " not found (set NASGEN_DATA or place ../shared/data)"
