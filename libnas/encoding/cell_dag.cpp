@@ -104,7 +104,7 @@ namespace {
 
 uint64_t hash_combine(uint64_t h, uint64_t v) { return mix64(h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2))); }
 
-uint64_t hash_sorted(std::vector<uint64_t> values, uint64_t tag) {
+uint64_t hash_sorted(std::vector<uint64_t>& values, uint64_t tag) {
   std::sort(values.begin(), values.end());
   uint64_t h = mix64(tag ^ values.size());
   for (uint64_t v : values) h = hash_combine(h, v);
@@ -113,24 +113,33 @@ uint64_t hash_sorted(std::vector<uint64_t> values, uint64_t tag) {
 
 uint64_t cell_hash_u64(const CellDag& cell) {
   const int n = cell.num_nodes();
+  // Neighbour lists once; the rounds below only read them.
+  std::vector<std::vector<int>> preds(static_cast<size_t>(n)), succs(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i)
+    for (int j = i + 1; j < n; ++j)
+      if (cell.adj[i][j]) {
+        succs[i].push_back(j);
+        preds[j].push_back(i);
+      }
   std::vector<uint64_t> h(static_cast<size_t>(n));
   // Initial label: op, in-degree and out-degree (as NB101's hash_module does).
   for (int i = 0; i < n; ++i) {
     uint64_t v = mix64(static_cast<uint64_t>(cell.ops[i]) + 1);
-    v = hash_combine(v, cell.preds(i).size());
-    v = hash_combine(v, cell.succs(i).size() + 1000);
+    v = hash_combine(v, preds[i].size());
+    v = hash_combine(v, succs[i].size() + 1000);
     h[i] = v;
   }
+  std::vector<uint64_t> next(static_cast<size_t>(n)), in, out;
   for (int round = 0; round < n; ++round) {
-    std::vector<uint64_t> next(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) {
-      std::vector<uint64_t> in, out;
-      for (int p : cell.preds(i)) in.push_back(h[p]);
-      for (int s : cell.succs(i)) out.push_back(h[s]);
+      in.clear();
+      out.clear();
+      for (int p : preds[i]) in.push_back(h[p]);
+      for (int s : succs[i]) out.push_back(h[s]);
       uint64_t v = hash_combine(h[i], hash_sorted(in, 1));
       next[i] = hash_combine(v, hash_sorted(out, 2));
     }
-    h = std::move(next);
+    h.swap(next);
   }
   return hash_sorted(h, static_cast<uint64_t>(n) + 17);
 }
