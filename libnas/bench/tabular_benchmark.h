@@ -70,6 +70,12 @@ class TableBenchmark : public TabularBenchmark {
   // Adds a record; a second record for the same canonical arch replaces nothing and is kept
   // only as an alias (the first one wins), which is how equivalent keys (NAS-Bench-Macro) load.
   void add(const Arch& arch, const Metrics& metrics);
+  // Same, and remembers `key_text` (the record's key in its source file) so that files keyed by
+  // the same text (NB201 latency tables next to nb201_all.csv) merge without parsing it again:
+  // loading the three NB201 files stays well under a second.
+  void add(Arch arch, Metrics metrics, const std::string& key_text);
+  // merge_extra() by the key text a record was added with; false when no record has that key.
+  bool merge_extra_by_key(const std::string& key_text, const std::map<std::string, double>& extra);
   // Merges extra fields (latency, zero-cost scores) into an existing record; returns false when
   // the arch has no record.
   bool merge_extra(const Arch& arch, const std::map<std::string, double>& extra);
@@ -105,6 +111,7 @@ class TableBenchmark : public TabularBenchmark {
   std::string source_;
   std::vector<Record> records_;
   std::unordered_map<std::string, size_t> index_;  // canonical hash -> record
+  std::unordered_map<std::string, size_t> key_index_;  // source key text -> canonical record
   mutable std::map<std::string, std::vector<double>> sorted_cache_;  // descending values per key
   // Guards sorted_cache_: one benchmark is shared by evaluator threads, and ranks are filled
   // lazily on the first query per key.
@@ -112,10 +119,21 @@ class TableBenchmark : public TabularBenchmark {
 };
 
 // Names: nb201-cifar10, nb201-cifar100, nb201-imagenet16, macro-cifar10, channel-resnet,
-// channel-mobilenet, nb101. `file` overrides the default location (see data_dir()).
+// channel-mobilenet, nb101; GENIUS's names (nas-macro, channel-res, channel-mob, 201-cifar10,
+// 201-cifar100, 201-imagenet) work too. Without `file` the default files under data_dir() are
+// used: nb201-cifar10/100 read nas-bench-201/nb201_all.csv (else the GENIUS JSON) and merge
+// nb201_latency_help.csv latencies and NASLib zero-cost scores when present; nb201-imagenet16
+// reads genius/nasbench201_imagenet.json (or nb201_all.csv when it has in16_ columns); macro and
+// channel read their JSON (else CSV); nb101 reads nasbench_only108.tfrecord, else NASLib's
+// 500-cell zero-cost subset with a warning. `file` may be any supported format of that
+// benchmark (loaders.h; detected from the content) and is loaded alone. Every failure is one
+// nas::Error line naming the file, what was expected and how to get it.
 std::shared_ptr<TabularBenchmark> open_benchmark(const std::string& name,
                                                  const std::string& file = "");
 std::vector<std::string> benchmark_names();
+// The search space name of a benchmark (aliases resolved) without loading it, so tools can
+// check an arch string before reading any file; nas::Error listing the names when unknown.
+std::string benchmark_space_name(const std::string& name);
 
 // The data directory: $NASGEN_DATA, else ../shared/data (relative to the working directory or
 // to the executable's source tree) when present; "" when none is found.

@@ -1,0 +1,106 @@
+#include "libnas/search/strategy.h"
+
+#include <cmath>
+#include <map>
+#include <mutex>
+
+#include "libnas/search/baselines.h"
+#include "libnas/util/error.h"
+#include "libnas/util/strings.h"
+
+namespace nas {
+
+namespace {
+
+struct Entry {
+  std::string description;
+  StrategyFactory factory;
+};
+
+struct Registry {
+  std::mutex mutex;
+  std::map<std::string, Entry> entries;
+};
+
+// The baselines are registered here rather than by static initialisers in their own files,
+// because objects of a static library that nothing references are dropped at link time.
+Registry& registry() {
+  static Registry* r = [] {
+    auto* reg = new Registry;
+    reg->entries["random"] = {"uniform random samples from the space",
+                              [](const YAML::Node& c, std::shared_ptr<const SearchSpace> s,
+                                 uint64_t seed) -> std::unique_ptr<Strategy> {
+                                return std::make_unique<RandomSearch>(c, std::move(s), seed);
+                              }};
+    reg->entries["rea"] = {"regularized evolution (tournament selection, aging population)",
+                           [](const YAML::Node& c, std::shared_ptr<const SearchSpace> s,
+                              uint64_t seed) -> std::unique_ptr<Strategy> {
+                             return std::make_unique<RegularizedEvolution>(c, std::move(s), seed);
+                           }};
+    reg->entries["local"] = {"local search over the space's neighbourhoods, random restarts",
+                             [](const YAML::Node& c, std::shared_ptr<const SearchSpace> s,
+                                uint64_t seed) -> std::unique_ptr<Strategy> {
+                               return std::make_unique<LocalSearch>(c, std::move(s), seed);
+                             }};
+    return reg;
+  }();
+  return *r;
+}
+
+}  // namespace
+
+void register_strategy(const std::string& name, const std::string& description,
+                       StrategyFactory factory) {
+  NAS_CHECK(!name.empty() && name.find(',') == std::string::npos,
+            "strategy name {}: expected a non-empty name without commas", quote(name));
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.entries[name] = {description, std::move(factory)};
+}
+
+std::unique_ptr<Strategy> make_strategy(const std::string& name, const YAML::Node& cfg,
+                                        std::shared_ptr<const SearchSpace> space, uint64_t seed) {
+  NAS_CHECK(space != nullptr, "strategy {}: no search space given", name);
+  StrategyFactory factory;
+  {
+    Registry& r = registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    auto it = r.entries.find(name);
+    if (it != r.entries.end()) factory = it->second.factory;
+  }
+  NAS_CHECK(factory != nullptr, "unknown strategy {}; known strategies: {}", quote(name),
+            join(strategy_names(), ", "));
+  NAS_CHECK(!cfg || cfg.IsNull() || cfg.IsMap(),
+            "config section {}: expected a map of keys, found a {}", name,
+            cfg.IsSequence() ? "list" : "single value");
+  return factory(cfg, std::move(space), seed);
+}
+
+std::vector<std::string> strategy_names() {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  std::vector<std::string> out;
+  for (const auto& kv : r.entries) out.push_back(kv.first);
+  return out;
+}
+
+std::string strategy_description(const std::string& name) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  auto it = r.entries.find(name);
+  return it == r.entries.end() ? "" : it->second.description;
+}
+
+bool is_strategy(const std::string& name) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  return r.entries.count(name) > 0;
+}
+
+bool better_objective(double a, double b) {
+  if (std::isnan(a)) return false;
+  if (std::isnan(b)) return true;
+  return a > b;
+}
+
+}  // namespace nas

@@ -1,0 +1,71 @@
+// Search strategies: ask/tell proposers that never evaluate anything themselves, so the same
+// strategy runs on a benchmark lookup, a supernet or real training. The Runner owns the loop.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "libnas/bench/tabular_benchmark.h"
+#include "libnas/encoding/cell_dag.h"
+#include "libnas/spaces/search_space.h"
+
+namespace nas {
+
+// One answered proposal. `objective` is the value the run maximises (the metric named by the
+// run's objective key; NaN when the evaluator did not report it, which strategies rank last).
+// A duplicate is a proposal whose canonical hash was evaluated before: it is answered from the
+// cache, carries the id of the original evaluation and costs nothing.
+struct Trial {
+  int64_t id = -1;
+  Arch arch;
+  std::string hash;
+  Metrics metrics;
+  double objective = kMissing;
+  double wall_seconds = 0.0;
+  bool duplicate = false;
+};
+
+// Ask/tell search strategy. Given the same seed and the same sequence of tells, a strategy must
+// make the same proposals (the Runner's resume replays it from scratch).
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+  virtual std::string name() const = 0;
+  // Up to n proposals (at least one while the strategy has anything left to propose; an empty
+  // answer ends the run). Every proposal must be valid in the space.
+  virtual std::vector<Arch> ask(int n) = 0;
+  // The answers to the last ask, in the order asked (proposals dropped because the budget ran
+  // out are left off the end).
+  virtual void tell(const std::vector<Trial>& trials) = 0;
+  // The strategy's resolved config section (every field, defaults included).
+  virtual YAML::Node config() const { return YAML::Node(YAML::NodeType::Map); }
+};
+
+// Builds a strategy from its config section (a map; null = defaults). Each strategy decodes the
+// section itself and rejects unknown keys.
+using StrategyFactory = std::function<std::unique_ptr<Strategy>(
+    const YAML::Node& cfg, std::shared_ptr<const SearchSpace> space, uint64_t seed)>;
+
+// Adds a strategy to the registry (generators call this for theirs); replaces a same-named one.
+void register_strategy(const std::string& name, const std::string& description,
+                       StrategyFactory factory);
+
+// The strategy `name` configured by `cfg`, over `space`, seeded by `seed`. Unknown names give
+// nas::Error listing the known ones.
+std::unique_ptr<Strategy> make_strategy(const std::string& name, const YAML::Node& cfg,
+                                        std::shared_ptr<const SearchSpace> space, uint64_t seed);
+// Registered names, sorted.
+std::vector<std::string> strategy_names();
+// One-line description of a registered strategy ("" when unknown).
+std::string strategy_description(const std::string& name);
+bool is_strategy(const std::string& name);
+
+// Objective ordering shared by strategies: true when a is strictly better than b (NaN is worst).
+bool better_objective(double a, double b);
+
+}  // namespace nas

@@ -1,0 +1,251 @@
+// The search tool as a user runs it: bad input, configs, a full run, and a real SIGKILL+resume.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "libnas/util/json.h"
+#include "libnas/util/plot.h"
+#include "libnas/util/strings.h"
+#include "test_util.h"
+
+namespace nas {
+namespace {
+
+namespace fs = std::filesystem;
+using test::run_tool;
+using test::TempDir;
+
+void expect_usage_error(const std::vector<std::string>& args, const std::string& needle) {
+  auto r = run_tool("search", args);
+  std::string joined = join(args, " ");
+  EXPECT_EQ(r.exit_code, 2) << joined << "\n" << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << joined << "\n" << r.err;
+  EXPECT_TRUE(starts_with(r.err, "search: error: ")) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << joined << "\n" << r.err;
+}
+
+TEST(SearchTool, BadInputIsOneLineAndExitTwo) {
+  TempDir tmp;
+  const std::string out = tmp.file("run");
+  const std::vector<std::string> ok = {"--benchmark", "nb201-cifar10", "--out", out};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = ok;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  expect_usage_error(with({"--strategy", "bogus", "--budget", "10"}), "unknown strategy 'bogus'");
+  expect_usage_error(with({"--strategy", "rea,bogus", "--budget", "10"}), "known strategies");
+  expect_usage_error({"--strategy", "rea", "--benchmark", "nb999", "--budget", "10", "--out", out},
+                     "nb999");
+  expect_usage_error(with({"--strategy", "rea", "--budget", "-5"}), "--budget");
+  expect_usage_error(with({"--strategy", "rea", "--budget", "0"}), "--budget");
+  expect_usage_error(with({"--strategy", "rea", "--budget-seconds", "-1"}), "--budget-seconds");
+  expect_usage_error(with({"--strategy", "rea"}), "no budget");
+  expect_usage_error(with({"--strategy", "rea", "--budget", "10", "--seeds", "5:2"}), "--seeds");
+  expect_usage_error(with({"--strategy", "rea", "--budget", "10", "--seeds", "a:b"}), "--seeds");
+  expect_usage_error(with({"--strategy", "rea", "--budget", "10", "--seeds", "-2:3"}), "--seeds");
+  expect_usage_error(with({"--budget", "10"}), "no strategy");
+  expect_usage_error({"--strategy", "rea", "--budget", "10", "--out", out}, "no benchmark");
+  expect_usage_error({"--strategy", "rea", "--benchmark", "nb201-cifar10", "--budget", "10",
+                      "--resume"},
+                     "--resume");
+
+  test::write_text(tmp.file("typo.yaml"), "strategy: rea\nbenchmark: nb201-cifar10\nbudgett: 10\n");
+  expect_usage_error({"--config", tmp.file("typo.yaml"), "--out", out}, "budgett");
+  test::write_text(tmp.file("bad.yaml"), "strategy: rea\nbenchmark: nb201-cifar10\nbudget: [1, 2]\n");
+  expect_usage_error({"--config", tmp.file("bad.yaml"), "--out", out}, "budget");
+  expect_usage_error({"--config", tmp.file("missing.yaml"), "--out", out}, "missing.yaml");
+  EXPECT_FALSE(fs::exists(out)) << "a rejected command must not create the run directory";
+}
+
+TEST(SearchTool, HelpShowsExamples) {
+  auto r = run_tool("search", {"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("Examples:"), std::string::npos);
+  EXPECT_NE(r.out.find("--budget-seconds"), std::string::npos);
+  auto l = run_tool("search", {"--list"});
+  EXPECT_EQ(l.exit_code, 0);
+  EXPECT_NE(l.out.find("rea"), std::string::npos);
+  EXPECT_NE(l.out.find("nb201-cifar10"), std::string::npos);
+}
+
+std::vector<std::string> lines_without_wall(const std::string& path) {
+  std::vector<std::string> out;
+  for (const auto& line : split(test::read_text(path), '\n')) {
+    if (line.empty()) continue;
+    Json j = Json::parse(line);
+    j.erase("wall_s");
+    out.push_back(j.dump());
+  }
+  return out;
+}
+
+// Every file of two run directories is equal, history lines compared without wall_s; log.txt
+// (timestamps) is left out.
+void expect_same_runs(const std::string& a, const std::string& b) {
+  size_t files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(a)) {
+    if (!e.is_regular_file()) continue;
+    const std::string rel = fs::relative(e.path(), a).string();
+    if (rel == "log.txt" || ends_with(rel, ".svg") || ends_with(rel, ".png")) continue;
+    ASSERT_TRUE(fs::exists(fs::path(b) / rel)) << rel;
+    ++files;
+    if (ends_with(rel, "history.jsonl")) {
+      EXPECT_EQ(lines_without_wall(e.path().string()), lines_without_wall((fs::path(b) / rel).string()))
+          << rel;
+    } else {
+      EXPECT_EQ(test::read_text(e.path().string()), test::read_text((fs::path(b) / rel).string()))
+          << rel;
+    }
+  }
+  EXPECT_GT(files, 0u);
+}
+
+TEST(SearchTool, RunsSeveralStrategiesAndSeedsIntoOneRunDirectory) {
+  NAS_REQUIRE_DATA(file, "nas-bench-201/genius/nasbench201_cifar10.json");
+  TempDir tmp;
+  const std::string out = tmp.file("run");
+  auto r = run_tool("search", {"--strategy", "rea,random", "--benchmark", "nb201-cifar10",
+                               "--budget", "30", "--seeds", "0:3", "--out", out,
+                               "--set", "rea.population=8"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* s : {"rea", "random"})
+    for (int k = 0; k < 3; ++k)
+      EXPECT_EQ(lines_without_wall(fmt::format("{}/{}/seed_{}/history.jsonl", out, s, k)).size(), 30u);
+  Json summary = Json::parse(test::read_text(out + "/summary.json"));
+  EXPECT_EQ(summary["benchmark"], "nb201-cifar10");
+  EXPECT_NEAR(summary["oracle"]["val_acc"].get<double>(), 91.6067, 1e-3);
+  EXPECT_EQ(summary["budgets"], Json({10, 20, 30}));
+  EXPECT_EQ(summary["strategies"]["rea"]["seeds"].size(), 3u);
+  EXPECT_NE(r.out.find("regret"), std::string::npos);
+  EXPECT_NE(r.out.find("random"), std::string::npos);
+  const std::string config = test::read_text(out + "/config.yaml");
+  EXPECT_NE(config.find("population: 8"), std::string::npos) << config;
+  EXPECT_NE(config.find("budget: 30"), std::string::npos) << config;
+  if (!find_program("gnuplot").empty()) {
+    EXPECT_GT(fs::file_size(out + "/best_so_far.png"), 0u);
+    EXPECT_GT(fs::file_size(out + "/best_so_far.svg"), 0u);
+  }
+
+  // The same command again refuses to clobber the finished run; --overwrite starts afresh and
+  // gives the same files.
+  auto again = run_tool("search", {"--strategy", "rea,random", "--benchmark", "nb201-cifar10",
+                                   "--budget", "30", "--seeds", "0:3", "--out", out});
+  EXPECT_EQ(again.exit_code, 2);
+  fs::copy(out, tmp.file("first"), fs::copy_options::recursive);
+  auto over = run_tool("search", {"--strategy", "rea,random", "--benchmark", "nb201-cifar10",
+                                  "--budget", "30", "--seeds", "0:3", "--out", out, "--overwrite",
+                                  "--set", "rea.population=8"});
+  ASSERT_EQ(over.exit_code, 0) << over.err;
+  expect_same_runs(tmp.file("first"), out);
+
+  // Resuming with only --out reuses config.yaml; a larger budget continues every seed.
+  auto more = run_tool("search", {"--out", out, "--resume", "--budget", "40"});
+  ASSERT_EQ(more.exit_code, 0) << more.err;
+  EXPECT_EQ(lines_without_wall(out + "/rea/seed_2/history.jsonl").size(), 40u);
+  EXPECT_EQ(lines_without_wall(out + "/rea/seed_2/history.jsonl")[29],
+            lines_without_wall(tmp.file("first") + "/rea/seed_2/history.jsonl")[29]);
+}
+
+TEST(SearchTool, ShippedConfigsRun) {
+  NAS_REQUIRE_DATA(file, "nas-bench-201/genius/nasbench201_cifar10.json");
+  int found = 0;
+  for (const auto& e : fs::directory_iterator(std::string(NASGEN_SOURCE_DIR) + "/configs")) {
+    const std::string name = e.path().filename().string();
+    if (!starts_with(name, "search_") || !ends_with(name, ".yaml")) continue;
+    ++found;
+    TempDir tmp;
+    auto r = run_tool("search", {"--config", e.path().string(), "--budget", "12", "--seeds", "0:2",
+                                 "--out", tmp.file("run"), "--set", "plot=false"});
+    // A config for a benchmark whose data is not shipped fails with one clear line.
+    if (r.exit_code == 2 && r.err.find("not found") != std::string::npos) continue;
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    EXPECT_TRUE(fs::exists(tmp.file("run/summary.json"))) << name;
+  }
+  EXPECT_GT(found, 0);
+}
+
+// Starts the tool in the background (output discarded); returns its pid.
+pid_t spawn_search(const std::vector<std::string>& args) {
+  const std::string exe = std::string(NASGEN_BIN_DIR) + "/search";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    std::vector<char*> argv{const_cast<char*>(exe.c_str())};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+size_t total_history_bytes(const std::string& dir) {
+  size_t n = 0;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir, ec))
+    if (e.is_regular_file(ec) && e.path().filename() == "history.jsonl") n += e.file_size(ec);
+  return n;
+}
+
+// Waits until the run has written at least `bytes` of history (or exited), then kills it.
+// Returns false when the process finished on its own first.
+bool kill_after(pid_t pid, const std::string& dir, size_t bytes) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) return false;
+    if (total_history_bytes(dir) >= bytes) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+TEST(SearchTool, SigkillAndResumeGiveTheUninterruptedFiles) {
+  NAS_REQUIRE_DATA(file, "nas-bench-201/genius/nasbench201_cifar10.json");
+  TempDir tmp;
+  const std::vector<std::string> args = {"--strategy", "rea,local,random", "--benchmark",
+                                         "nb201-cifar10", "--budget", "300", "--seeds", "0:12",
+                                         "--batch-size", "2"};
+  auto with_out = [&](const std::string& out, std::vector<std::string> extra) {
+    std::vector<std::string> a = args;
+    a.push_back("--out");
+    a.push_back(out);
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  const std::string full = tmp.file("full"), part = tmp.file("part");
+  auto r = run_tool("search", with_out(full, {}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const size_t total = total_history_bytes(full);
+
+  // Killed early, resumed, killed again later, resumed to the end.
+  bool killed1 = kill_after(spawn_search(with_out(part, {})), part, total / 10);
+  bool killed2 = kill_after(spawn_search(with_out(part, {"--resume"})), part, total / 2);
+  EXPECT_TRUE(killed1 || killed2) << "the run finished before it could be killed";
+  if (killed1) {
+    EXPECT_FALSE(fs::exists(part + "/summary.json"));
+  }
+  auto done = run_tool("search", with_out(part, {"--resume"}));
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  expect_same_runs(full, part);
+  expect_same_runs(part, full);
+}
+
+}  // namespace
+}  // namespace nas
