@@ -1,0 +1,93 @@
+#include "libnas/models/network.h"
+
+#include <string>
+
+#include "libnas/models/channel_net.h"
+#include "libnas/models/flops.h"
+#include "libnas/models/macro_net.h"
+#include "libnas/models/nag_net.h"
+#include "libnas/models/nasnet.h"
+#include "libnas/models/nb201_net.h"
+#include "libnas/util/error.h"
+#include "libnas/util/strings.h"
+
+namespace nas {
+
+namespace {
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
+
+std::shared_ptr<NetworkImpl> build_network(const SearchSpace& space, const Arch& arch,
+                                           const NetworkConfig& cfg) {
+  const std::string name = space.name();
+  if (name == "nb201") return build_nb201_network(space, arch, cfg);
+  if (name == "macro") return build_macro_network(space, arch, cfg);
+  if (name == "channel-resnet" || name == "channel-mobilenet")
+    return build_channel_network(space, arch, cfg);
+  if (name == "nao" || name == "nao-11" || name == "darts") return build_nasnet(space, arch, cfg);
+  if (name == "nag") return build_nag_network(space, arch, cfg);
+  fail("build_network: space {} has no network; networks exist for nb201, macro, "
+       "channel-resnet, channel-mobilenet, nao, nao-11, darts and nag",
+       quote(name));
+}
+
+ModelStats model_stats(NetworkImpl& net, const NetworkConfig& cfg) {
+  NAS_CHECK(cfg.in_channels >= 1 && cfg.image_size >= 1,
+            "model_stats: expected a positive in_channels and image_size, found {} and {}",
+            cfg.in_channels, cfg.image_size);
+  ModelStats stats;
+  torch::Device device = torch::kCPU;
+  torch::Dtype dtype = torch::kFloat32;
+  bool first = true;
+  for (const auto& item : net.named_parameters(/*recurse=*/true)) {
+    const torch::Tensor& p = item.value();
+    if (first) {
+      device = p.device();
+      dtype = p.scalar_type();
+      first = false;
+    }
+    if (!p.requires_grad()) continue;
+    // Parameters are named by their module path, so the auxiliary head is the subtree whose
+    // top-level name starts with "auxiliary".
+    if (starts_with(item.key(), "auxiliary"))
+      stats.aux_params += p.numel();
+    else
+      stats.params += p.numel();
+  }
+
+  const bool was_training = net.is_training();
+  net.eval();
+  try {
+    torch::NoGradGuard no_grad;
+    torch::Tensor x =
+        torch::zeros({1, cfg.in_channels, cfg.image_size, cfg.image_size},
+                     torch::TensorOptions().device(device).dtype(dtype));
+    FlopScope scope;
+    net.forward(x);
+    stats.flops = scope.total();
+  } catch (const c10::Error& e) {
+    net.train(was_training);
+    // A shape LibTorch rejects is a configuration mistake (e.g. an image too small for the
+    // network's strides): one line, without LibTorch's backtrace.
+    std::string what = e.what_without_backtrace();
+    what = what.substr(0, what.find('\n'));
+    fail("model_stats: forward of a 1 x {} x {} x {} input failed: {}", cfg.in_channels,
+         cfg.image_size, cfg.image_size, what);
+  } catch (...) {
+    net.train(was_training);
+    throw;
+  }
+  net.train(was_training);
+  return stats;
+}
+
+ModelStats model_stats(const SearchSpace& space, const Arch& arch, const NetworkConfig& cfg) {
+  auto net = build_network(space, arch, cfg);
+  return model_stats(*net, cfg);
+}
+
+}  // namespace nas
