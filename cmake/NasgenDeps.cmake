@@ -7,6 +7,7 @@ find_package(spdlog REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(ZLIB REQUIRED)
+find_package(JPEG REQUIRED)             # libjpeg62-turbo-dev, for ImageNet class folders
 if(NASGEN_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -101,7 +101,6 @@ TEST(Nb201Net, StatsMatchBenchmarkForAllCells) {
 // (checked on all cells above) must also agree with every built network.
 TEST(Nb201Net, BuiltNetworksMatchBenchmark) {
   NAS_REQUIRE_DATA(path, "nas-bench-201/nb201_all.csv");
-  const auto start = std::chrono::steady_clock::now();
   const std::vector<Row> rows = read_table(path);
   std::map<std::pair<int, int>, size_t> by_convs;
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -142,9 +141,6 @@ TEST(Nb201Net, BuiltNetworksMatchBenchmark) {
     ++built;
   }
   EXPECT_EQ(built, 250);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_LT(seconds, 30.0);
 }
 
 // Other widths, depths and input sizes: the built network and the analytic count agree.
