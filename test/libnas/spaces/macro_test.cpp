@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "libnas/bench/csv.h"
 #include "libnas/util/error.h"
 #include "libnas/util/file_io.h"
 #include "libnas/util/strings.h"
@@ -209,25 +210,19 @@ TEST(MacroSpace, BadInputsNameTheProblem) {
 TEST(MacroSpace, CanonicalMatchesBenchmarkTable) {
   NAS_REQUIRE_DATA(path, "nas-bench-macro/nas-bench-macro_cifar10.csv");
   MacroSpace s;
-  std::istringstream in(read_file(path));
-  std::string line;
-  std::getline(in, line);
-  auto header = split(line, ',');
-  ASSERT_GE(header.size(), 3u);
-  ASSERT_EQ(header[0], "arch");
-  ASSERT_EQ(header[1], "canonical_arch");
-  ASSERT_EQ(header[2], "is_canonical");
+  CsvTable table(read_file(path), path, "");
+  const int arch = table.column("arch"), canonical = table.column("canonical_arch"),
+            is_canonical = table.column("is_canonical");
   int rows = 0, mismatches = 0;
   std::set<std::string> hashes;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    auto cols = split(line, ',');
-    Arch a = s.parse(cols[0]);
-    if (s.format(s.canonical(a)) != cols[1]) {
-      if (mismatches < 5) ADD_FAILURE() << cols[0] << ": expected " << cols[1];
+  for (size_t r = 0; r < table.num_rows(); ++r) {
+    const std::string key(table.cell(r, arch)), expected(table.cell(r, canonical));
+    Arch a = s.parse(key);
+    if (s.format(s.canonical(a)) != expected) {
+      if (mismatches < 5) ADD_FAILURE() << key << ": expected " << expected;
       ++mismatches;
     }
-    if (s.is_canonical(a) != (cols[2] == "1")) ++mismatches;
+    if (s.is_canonical(a) != (table.cell(r, is_canonical) == "1")) ++mismatches;
     hashes.insert(s.hash(a));
     ++rows;
   }

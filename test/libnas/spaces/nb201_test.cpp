@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "libnas/bench/csv.h"
 #include "libnas/util/error.h"
 #include "libnas/util/file_io.h"
 #include "libnas/util/strings.h"
@@ -254,24 +255,17 @@ TEST(Nb201Space, ValidateRejectsBrokenCells) {
 TEST(Nb201Space, AllBenchmarkStringsParseFromBothForms) {
   NAS_REQUIRE_DATA(path, "nas-bench-201/nb201_all.csv");
   Nb201Space s;
-  std::istringstream in(read_file(path));
-  std::string line;
-  std::getline(in, line);
-  auto header = split(line, ',');
-  ASSERT_GE(header.size(), 3u);
-  ASSERT_EQ(header[1], "arch_str");
-  ASSERT_EQ(header[2], "op_ids");
+  CsvTable table(read_file(path), path, "");
+  const int arch_str = table.column("arch_str"), op_ids = table.column("op_ids");
   int rows = 0, mismatches = 0;
   std::set<std::string> digits;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    auto cols = split(line, ',');
-    Arch from_string = s.parse(cols[1]);
-    Arch from_digits = s.parse(cols[2]);
-    if (from_string != from_digits || s.format(from_digits) != cols[1] ||
-        s.digits(from_string) != cols[2])
+  for (size_t r = 0; r < table.num_rows(); ++r) {
+    const std::string text(table.cell(r, arch_str)), ids(table.cell(r, op_ids));
+    Arch from_string = s.parse(text);
+    Arch from_digits = s.parse(ids);
+    if (from_string != from_digits || s.format(from_digits) != text || s.digits(from_string) != ids)
       ++mismatches;
-    digits.insert(cols[2]);
+    digits.insert(ids);
     ++rows;
   }
   EXPECT_EQ(rows, 15625);
