@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian bookworm packages nasgen builds and runs with. Idempotent: installs only
 # what is missing and says what it does. Run as root (or with sudo available).
+# Usage: scripts/bootstrap.sh [--bench]
+#   --bench  also installs python3-torch, for the PyTorch comparison in bench/train_throughput.py
 set -euo pipefail
 
 packages=(
@@ -13,6 +15,12 @@ packages=(
   gnuplot-nox graphviz
   dataset-fashion-mnist       # the embedded default data set
 )
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=(python3-torch) ;;
+    *) echo "bootstrap: unknown option '$arg' (known: --bench)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
