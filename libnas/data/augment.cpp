@@ -221,6 +221,19 @@ uint64_t augment_seed(uint64_t run_seed, int64_t epoch, int64_t batch) {
 
 // ---- Augmenter -----------------------------------------------------------------------------
 
+void AugmentConfig::validate() const {
+  NAS_CHECK(crop_padding >= 0, "augmentation: crop_padding must be >= 0, found {}", crop_padding);
+  NAS_CHECK(cutout >= 0, "augmentation: cutout must be >= 0, found {}", cutout);
+  NAS_CHECK(resized_crop >= 0, "augmentation: resized_crop must be >= 0, found {}", resized_crop);
+  NAS_CHECK(min_scale > 0 && min_scale <= max_scale && max_scale <= 1,
+            "augmentation: expected 0 < min_scale <= max_scale <= 1, found {} and {}", min_scale,
+            max_scale);
+  NAS_CHECK(brightness >= 0 && contrast >= 0 && saturation >= 0,
+            "augmentation: colour jitter strengths must be >= 0, found {}, {}, {}", brightness,
+            contrast, saturation);
+  NAS_CHECK(hue >= 0 && hue <= 0.5, "augmentation: hue must be in [0, 0.5], found {}", hue);
+}
+
 Augmenter::Augmenter(AugmentConfig config, std::vector<double> mean, std::vector<double> stddev,
                      torch::Device device)
     : config_(config), device_(device) {
@@ -229,16 +242,7 @@ Augmenter::Augmenter(AugmentConfig config, std::vector<double> mean, std::vector
             "augmentation: expected one mean and one std per channel, found {} and {}", mean.size(),
             stddev.size());
   for (double s : stddev) NAS_CHECK(s > 0, "augmentation: channel std must be > 0, found {}", s);
-  NAS_CHECK(c.crop_padding >= 0, "augmentation: crop_padding must be >= 0, found {}", c.crop_padding);
-  NAS_CHECK(c.cutout >= 0, "augmentation: cutout must be >= 0, found {}", c.cutout);
-  NAS_CHECK(c.resized_crop >= 0, "augmentation: resized_crop must be >= 0, found {}", c.resized_crop);
-  NAS_CHECK(c.min_scale > 0 && c.min_scale <= c.max_scale && c.max_scale <= 1,
-            "augmentation: expected 0 < min_scale <= max_scale <= 1, found {} and {}", c.min_scale,
-            c.max_scale);
-  NAS_CHECK(c.brightness >= 0 && c.contrast >= 0 && c.saturation >= 0,
-            "augmentation: colour jitter strengths must be >= 0, found {}, {}, {}", c.brightness,
-            c.contrast, c.saturation);
-  NAS_CHECK(c.hue >= 0 && c.hue <= 0.5, "augmentation: hue must be in [0, 0.5], found {}", c.hue);
+  c.validate();
   const int64_t channels = static_cast<int64_t>(mean.size());
   auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
   mean_ = torch::tensor(mean, torch::kFloat64).to(opts).view({1, channels, 1, 1});

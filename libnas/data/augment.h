@@ -48,6 +48,8 @@ struct AugmentConfig {
     v("saturation", saturation, "colour jitter: saturation");
     v("hue", hue, "colour jitter: hue shift (<= 0.5)");
   }
+  // nas::Error for negative sizes, a scale range outside (0, 1], negative jitter or hue > 0.5.
+  void validate() const;
 };
 
 // The recipe of a data set: cifar10/cifar100: crop 4, flip, cutout `cutout`; fashion-mnist:

@@ -35,6 +35,16 @@ std::shared_ptr<NetworkImpl> build_network(const SearchSpace& space, const Arch&
        quote(name));
 }
 
+bool prefers_channels_last(torch::Device device) { return device.is_cpu(); }
+
+void to_channels_last(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : module.parameters())
+    if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+  for (auto& b : module.buffers())
+    if (b.dim() == 4) b.set_data(b.contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
 ModelStats model_stats(NetworkImpl& net, const NetworkConfig& cfg) {
   NAS_CHECK(cfg.in_channels >= 1 && cfg.image_size >= 1,
             "model_stats: expected a positive in_channels and image_size, found {} and {}",
