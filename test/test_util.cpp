@@ -84,4 +84,21 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
+int spawn_tool(const std::string& tool, const std::vector<std::string>& args) {
+  const std::string exe = std::string(NASGEN_BIN_DIR) + "/" + tool;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    std::vector<char*> argv{const_cast<char*>(exe.c_str())};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
 }  // namespace nas::test

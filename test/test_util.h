@@ -33,6 +33,8 @@ struct ToolResult {
 };
 // Runs build/bin/<tool> with args (no shell); stdin is /dev/null.
 ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args);
+// Starts build/bin/<tool> with args in the background, output discarded; returns its pid.
+int spawn_tool(const std::string& tool, const std::vector<std::string>& args);
 
 void write_text(const std::string& path, const std::string& content);
 std::string read_text(const std::string& path);

@@ -174,24 +174,6 @@ TEST(SearchTool, ShippedConfigsRun) {
   EXPECT_GT(found, 0);
 }
 
-// Starts the tool in the background (output discarded); returns its pid.
-pid_t spawn_search(const std::vector<std::string>& args) {
-  const std::string exe = std::string(NASGEN_BIN_DIR) + "/search";
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int null = ::open("/dev/null", O_RDWR);
-    ::dup2(null, 0);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    std::vector<char*> argv{const_cast<char*>(exe.c_str())};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(exe.c_str(), argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
 size_t total_history_bytes(const std::string& dir) {
   size_t n = 0;
   std::error_code ec;
@@ -235,8 +217,8 @@ TEST(SearchTool, SigkillAndResumeGiveTheUninterruptedFiles) {
   const size_t total = total_history_bytes(full);
 
   // Killed early, resumed, killed again later, resumed to the end.
-  bool killed1 = kill_after(spawn_search(with_out(part, {})), part, total / 10);
-  bool killed2 = kill_after(spawn_search(with_out(part, {"--resume"})), part, total / 2);
+  bool killed1 = kill_after(test::spawn_tool("search", with_out(part, {})), part, total / 10);
+  bool killed2 = kill_after(test::spawn_tool("search", with_out(part, {"--resume"})), part, total / 2);
   EXPECT_TRUE(killed1 || killed2) << "the run finished before it could be killed";
   if (killed1) {
     EXPECT_FALSE(fs::exists(part + "/summary.json"));
