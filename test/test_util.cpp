@@ -84,6 +84,30 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
+std::vector<Json> history_without_times(const std::string& run_dir) {
+  std::vector<Json> lines;
+  std::istringstream in(read_text(run_dir + "/history.jsonl"));
+  std::string line;
+  while (std::getline(in, line)) {
+    Json j = Json::parse(line);
+    j.erase("wall_s");
+    j.erase("images_per_s");
+    lines.push_back(j);
+  }
+  return lines;
+}
+
+void expect_same_weights(torch::nn::Module& a, torch::nn::Module& b) {
+  auto pa = a.named_parameters(), pb = b.named_parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i)
+    EXPECT_TRUE(torch::equal(pa[i].value(), pb[i].value())) << pa[i].key();
+  auto ba = a.named_buffers(), bb = b.named_buffers();
+  ASSERT_EQ(ba.size(), bb.size());
+  for (size_t i = 0; i < ba.size(); ++i)
+    EXPECT_TRUE(torch::equal(ba[i].value(), bb[i].value())) << ba[i].key();
+}
+
 int spawn_tool(const std::string& tool, const std::vector<std::string>& args) {
   const std::string exe = std::string(NASGEN_BIN_DIR) + "/" + tool;
   pid_t pid = ::fork();

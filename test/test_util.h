@@ -3,6 +3,9 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "libnas/util/json.h"
 
 #include <string>
 #include <vector>
@@ -35,6 +38,12 @@ struct ToolResult {
 ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args);
 // Starts build/bin/<tool> with args in the background, output discarded; returns its pid.
 int spawn_tool(const std::string& tool, const std::vector<std::string>& args);
+
+// The lines of RUN_DIR/history.jsonl without the fields that measure time (wall_s,
+// images_per_s), for comparing two runs.
+std::vector<Json> history_without_times(const std::string& run_dir);
+// Expects every parameter and buffer of `a` to equal `b`'s bit for bit.
+void expect_same_weights(torch::nn::Module& a, torch::nn::Module& b);
 
 void write_text(const std::string& path, const std::string& content);
 std::string read_text(const std::string& path);

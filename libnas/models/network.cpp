@@ -37,12 +37,17 @@ std::shared_ptr<NetworkImpl> build_network(const SearchSpace& space, const Arch&
 
 bool prefers_channels_last(torch::Device device) { return device.is_cpu(); }
 
+torch::Tensor to_channels_last(const torch::Tensor& x) {
+  NAS_CHECK(x.dim() == 4, "channels-last: expected a 4-d tensor, found {} dimensions", x.dim());
+  return torch::empty_like(x, torch::MemoryFormat::ChannelsLast).copy_(x);
+}
+
 void to_channels_last(torch::nn::Module& module) {
   torch::NoGradGuard no_grad;
   for (auto& p : module.parameters())
-    if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+    if (p.dim() == 4) p.set_data(to_channels_last(p.data()));
   for (auto& b : module.buffers())
-    if (b.dim() == 4) b.set_data(b.contiguous(torch::MemoryFormat::ChannelsLast));
+    if (b.dim() == 4) b.set_data(to_channels_last(b.data()));
 }
 
 ModelStats model_stats(NetworkImpl& net, const NetworkConfig& cfg) {

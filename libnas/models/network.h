@@ -67,6 +67,10 @@ bool prefers_channels_last(torch::Device device);
 // Restrides every 4-d parameter and buffer of `module` to channels-last, in place (their
 // identity is kept, so do it before an optimizer takes the parameters).
 void to_channels_last(torch::nn::Module& module);
+// A channels-last copy of a 4-d tensor with the exact channels-last strides. Tensor::contiguous
+// would return a [B, 1, H, W] input or a [C, 1, k, k] depthwise weight unchanged (with one
+// channel both layouts count as contiguous), and the convolutions would then pick NCHW.
+torch::Tensor to_channels_last(const torch::Tensor& x);
 
 struct ModelStats {
   int64_t params = 0;      // trainable parameters, auxiliary head excluded

@@ -228,7 +228,7 @@ EvalResult evaluate_network(NetworkImpl& net, std::shared_ptr<const ImageSource>
   Batch b;
   while (loader.next(b)) {
     torch::Tensor x = eval_aug.eval(b.images);
-    if (channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+    if (channels_last) x = to_channels_last(x);
     torch::Tensor logits = net.forward(x).logits;
     loss_sum += F::cross_entropy(logits, b.labels, F::CrossEntropyFuncOptions().reduction(torch::kSum))
                     .to(torch::kFloat64);
@@ -363,7 +363,7 @@ TrainResult Trainer::fit(std::shared_ptr<const ImageSource> train,
       torch::manual_seed(mix64(seed_ ^ mix64(static_cast<uint64_t>(step) + 1)));
       net_->set_progress(static_cast<double>(step + 1) / static_cast<double>(total_steps));
       torch::Tensor x = train_aug.train(b.images, augment_seed(seed_, epoch, b.index));
-      if (channels_last_) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+      if (channels_last_) x = to_channels_last(x);
       NetworkOutput out = net_->forward(x);
       torch::Tensor loss = classification_loss(out.logits, b.labels, cfg.label_smoothing);
       torch::Tensor objective = loss;

@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <sstream>
 #include <thread>
 
 #include "libnas/train/job.h"
@@ -124,18 +123,7 @@ std::vector<std::string> tiny_run(const std::string& out) {
           "--set", "train.lr.lr=0.05", "--out", out};
 }
 
-std::vector<Json> history_without_times(const std::string& dir) {
-  std::vector<Json> lines;
-  std::istringstream in(read_file(dir + "/history.jsonl"));
-  std::string line;
-  while (std::getline(in, line)) {
-    Json j = Json::parse(line);
-    j.erase("wall_s");
-    j.erase("images_per_s");
-    lines.push_back(j);
-  }
-  return lines;
-}
+using test::history_without_times;
 
 // The checkpoint's position, or {-1, -1} while there is none.
 std::pair<int64_t, int64_t> checkpoint_position(const std::string& dir) {
@@ -195,13 +183,7 @@ TEST(TrainCifarTool, TrainsEvaluatesAndResumesAfterSigkillBitForBit) {
   EXPECT_EQ(history_without_times(part), history_without_times(full));
   LoadedModel a = load_trained_model(full + "/model.pt");
   LoadedModel b = load_trained_model(part + "/model.pt");
-  auto pa = a.net->named_parameters(), pb = b.net->named_parameters();
-  ASSERT_EQ(pa.size(), pb.size());
-  for (size_t i = 0; i < pa.size(); ++i)
-    EXPECT_TRUE(torch::equal(pa[i].value(), pb[i].value())) << pa[i].key();
-  auto ba = a.net->named_buffers(), bb = b.net->named_buffers();
-  for (size_t i = 0; i < ba.size(); ++i)
-    EXPECT_TRUE(torch::equal(ba[i].value(), bb[i].value())) << ba[i].key();
+  test::expect_same_weights(*a.net, *b.net);
   Json sp = Json::parse(read_file(part + "/summary.json"));
   EXPECT_EQ(sp["test_acc"], summary["test_acc"]);
 }

@@ -134,6 +134,51 @@ TEST(Network, FactoryBuildsCellNetworks) {
   }
 }
 
+// With one input channel (Fashion-MNIST) and depthwise [C, 1, k, k] weights, both layouts
+// count as contiguous, so Tensor::contiguous(ChannelsLast) leaves NCHW strides and every
+// convolution falls back to NCHW. to_channels_last must restride them all, and a channels-last
+// network must keep channels-last activations to its last cell and give the NCHW result.
+TEST(Network, ChannelsLastRestridesOneChannelTensorsAndKeepsTheLayout) {
+  torch::manual_seed(0);
+  NetworkConfig cfg = small_cell_config();
+  cfg.in_channels = 1;
+  cfg.image_size = 28;
+  auto space = make_space("nao");
+  const Arch arch = space->parse("NAONet-B");
+  auto net = build_network(*space, arch, cfg);
+  auto reference = build_network(*space, arch, cfg);
+  {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < net->parameters().size(); ++i)
+      reference->parameters()[i].copy_(net->parameters()[i]);
+  }
+  to_channels_last(*net);
+  int depthwise = 0;
+  for (const auto& p : net->named_parameters()) {
+    if (p.value().dim() != 4) continue;
+    const auto w = p.value();
+    EXPECT_EQ(w.strides()[1], 1) << p.key() << " strides " << w.strides();
+    EXPECT_EQ(w.strides()[3], w.size(1)) << p.key();
+    depthwise += w.size(1) == 1;
+  }
+  EXPECT_GT(depthwise, 0);
+  const torch::Tensor x = torch::randn({4, 1, 28, 28});
+  const torch::Tensor xc = to_channels_last(x);
+  EXPECT_EQ(xc.strides()[1], 1);
+  EXPECT_TRUE(torch::equal(xc, x));
+
+  // The failure this guards against: a one-channel input into a one-channel-in conv gave an
+  // NCHW output, and every later layer followed.
+  auto stem = torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 8, 3).padding(1).bias(false));
+  to_channels_last(*stem);
+  EXPECT_EQ(stem->forward(xc).strides()[1], 1);
+  net->eval();
+  reference->eval();
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::allclose(net->forward(xc).logits, reference->forward(x).logits, 1e-4, 1e-5));
+  EXPECT_THROW(to_channels_last(torch::zeros({3, 4})), Error);
+}
+
 TEST(Network, FactoryRejectsSpacesWithoutNetworkAndInvalidArchs) {
   auto nb101 = make_space("nb101");
   Rng rng(1);

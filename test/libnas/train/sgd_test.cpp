@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "libnas/models/network.h"
 #include "libnas/util/error.h"
 
 namespace nas {
@@ -82,6 +83,37 @@ TEST(FlatSgd, ParametersStayTheModulesAndStateRoundTrips) {
   restored.load_state(sgd.momentum_buffer(), sgd.started());
   EXPECT_TRUE(torch::equal(restored.momentum_buffer(), sgd.momentum_buffer()));
   EXPECT_THROW(restored.load_state(torch::zeros({3}), true), Error);
+}
+
+// Channels-last weights stay channels-last as views of the flat buffer, and their updates
+// equal those of the same weights in NCHW.
+TEST(FlatSgd, KeepsEachParametersLayout) {
+  torch::manual_seed(3);
+  auto a = small_net();
+  auto b = small_net();
+  {
+    torch::NoGradGuard g;
+    for (size_t i = 0; i < a->parameters().size(); ++i)
+      b->parameters()[i].copy_(a->parameters()[i]);
+  }
+  to_channels_last(*a);
+  FlatSgd flat_a(a->parameters(), {});
+  FlatSgd flat_b(b->parameters(), {});
+  const torch::Tensor w = a->parameters()[0];
+  ASSERT_EQ(w.dim(), 4);
+  EXPECT_TRUE(w.is_contiguous(torch::MemoryFormat::ChannelsLast));
+  EXPECT_EQ(w.strides()[1], 1);
+  for (int64_t step = 0; step < 3; ++step) {
+    flat_a.zero_grad();
+    flat_b.zero_grad();
+    loss_of(a, step).backward();
+    loss_of(b, step).backward();
+    EXPECT_EQ(a->parameters()[0].grad().strides(), w.strides()) << "the gradient is a view too";
+    flat_a.step(0.1);
+    flat_b.step(0.1);
+  }
+  for (size_t i = 0; i < a->parameters().size(); ++i)
+    EXPECT_TRUE(torch::allclose(a->parameters()[i], b->parameters()[i], 1e-5, 1e-6)) << i;
 }
 
 TEST(FlatSgd, RejectsBadSettings) {
