@@ -1,6 +1,9 @@
 #include "libnas/util/device.h"
 
 #include <dlfcn.h>
+#include <malloc.h>
+
+#include <cstdlib>
 
 #include <thread>
 
@@ -30,7 +33,16 @@ torch::Device parse_device(const std::string& text) {
   fail("--device {}: expected auto, cpu, cuda or cuda:N", quote(text));
 }
 
+void keep_freed_memory() {
+#if defined(__GLIBC__)
+  if (!std::getenv("MALLOC_MMAP_THRESHOLD_")) mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  if (!std::getenv("MALLOC_TRIM_THRESHOLD_")) mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  if (!std::getenv("MALLOC_TOP_PAD_")) mallopt(M_TOP_PAD, 256 << 20);
+#endif
+}
+
 void init_threads(int threads) {
+  keep_freed_memory();
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
   // OpenBLAS, when it is the BLAS in use, would start its own thread pool inside each LibTorch
