@@ -112,6 +112,12 @@ TEST(TrainCifarTool, HelpShowsExamples) {
   EXPECT_NE(r.out.find("Examples:"), std::string::npos);
   EXPECT_NE(r.out.find("--summary"), std::string::npos);
   EXPECT_NE(r.out.find("--eval"), std::string::npos);
+  // The resolved config lists the recipe with the flags applied.
+  auto c = run_tool("train_cifar", {"--arch", "NAONet-B", "--epochs", "7", "--print-config"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.out.find("epochs: 7"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("cutout: 16"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("drop_path_keep: 0.8"), std::string::npos) << c.out;
 }
 
 // A tiny network on the synthetic set: 512 images, 16 batches per epoch, a checkpoint after
