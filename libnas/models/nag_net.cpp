@@ -88,7 +88,7 @@ torch::Tensor NagCellImpl::forward(const torch::Tensor& s0, const torch::Tensor&
     const torch::Tensor& t = states[static_cast<size_t>(concat_[k])];
     outs.push_back(concat_reduce_[k] ? concat_reduce_[k]->forward(t) : t);
   }
-  return torch::cat(outs, 1);
+  return cat_channels(outs);
 }
 
 std::shared_ptr<NetworkImpl> build_nag_network(const SearchSpace& space, const Arch& arch,

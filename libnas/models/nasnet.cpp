@@ -303,7 +303,7 @@ torch::Tensor BranchCellImpl::forward(const torch::Tensor& s0, const torch::Tens
     const torch::Tensor& t = states[plan_.concat[k]];
     outs.push_back(concat_reduce_[k] ? concat_reduce_[k]->forward(t) : t);
   }
-  return torch::cat(outs, 1);
+  return cat_channels(outs);
 }
 
 std::shared_ptr<NetworkImpl> build_nasnet(const SearchSpace& space, const Arch& arch,

@@ -122,6 +122,42 @@ torch::Tensor PoolOpImpl::forward(const torch::Tensor& x) {
                            spec_.count_include_pad);
 }
 
+namespace {
+
+struct CatChannels : public torch::autograd::Function<CatChannels> {
+  // A TensorList, not a std::vector: autograd tracks the inputs of apply() only as Tensor or
+  // TensorList arguments.
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::TensorList xs) {
+    std::vector<int64_t> widths;
+    widths.reserve(xs.size());
+    for (const auto& x : xs) widths.push_back(x.size(1));
+    ctx->saved_data["widths"] = widths;
+    return torch::cat(xs, 1);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto widths = ctx->saved_data["widths"].toIntVector();
+    const torch::Tensor& g = grads[0];
+    const auto layout = g.suggest_memory_format();
+    torch::autograd::variable_list out;
+    out.reserve(widths.size());
+    int64_t offset = 0;
+    for (int64_t w : widths) {
+      out.push_back(g.narrow(1, offset, w).contiguous(layout));
+      offset += w;
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+torch::Tensor cat_channels(const std::vector<torch::Tensor>& xs) {
+  NAS_CHECK(!xs.empty(), "cat_channels: nothing to concatenate");
+  if (xs.size() == 1) return xs[0];
+  return CatChannels::apply(torch::TensorList(xs));
+}
+
 FactorizedReduceImpl::FactorizedReduceImpl(int64_t in, int64_t out, bool relu_first)
     : relu_first_(relu_first) {
   check_channels(in, "FactorizedReduce input");
@@ -137,7 +173,7 @@ torch::Tensor FactorizedReduceImpl::forward(const torch::Tensor& x) {
   // Padding before dropping the first row/column keeps both paths at ceil(H / 2) for odd H.
   const torch::Tensor shifted =
       torch::constant_pad_nd(in, {0, 1, 0, 1}, 0.0).slice(2, 1).slice(3, 1);
-  return bn_->forward(torch::cat({counted(conv1_, in), counted(conv2_, shifted)}, 1));
+  return bn_->forward(cat_channels({counted(conv1_, in), counted(conv2_, shifted)}));
 }
 
 // ---- Op factory -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace nas {
 
@@ -175,6 +176,12 @@ PoolSpec pool_spec(OpKind kind);
 // FactorizedReduce(channels -> channels), with a ReLU in front when `reduce_relu_first`.
 std::shared_ptr<CellOpImpl> make_op(OpKind kind, int64_t channels, int64_t stride,
                                     bool reduce_relu_first);
+
+// torch::cat along the channels, whose backward hands each input a dense gradient in the
+// layout of the incoming one. torch::cat's backward gives channel slices, which are strided in
+// either layout, and every ReLU, BN and conv backward downstream then runs its slow strided
+// path or copies on its own (measured by bench/train_throughput).
+torch::Tensor cat_channels(const std::vector<torch::Tensor>& xs);
 
 // Drop-path on a batch: each sample is kept with probability `keep` (one Bernoulli draw per
 // sample, on the tensor's device) and survivors are divided by `keep`. The caller applies it in

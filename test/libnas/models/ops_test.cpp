@@ -237,3 +237,39 @@ TEST(OpsTest, ConvsCountFlops) {
 
 }  // namespace
 }  // namespace nas
+
+namespace nas {
+namespace {
+
+// cat_channels is torch::cat forward and backward; only the layout of the gradients differs.
+TEST(CatChannels, MatchesTorchCatAndGivesDenseGradients) {
+  torch::manual_seed(0);
+  for (bool channels_last : {false, true}) {
+    auto make = [&](int64_t c) {
+      torch::Tensor t = torch::randn({2, c, 5, 5});
+      if (channels_last) t = t.contiguous(torch::MemoryFormat::ChannelsLast);
+      return t.requires_grad_();
+    };
+    std::vector<torch::Tensor> a = {make(3), make(4), make(2)};
+    std::vector<torch::Tensor> b;
+    for (const auto& t : a) b.push_back(t.detach().clone().requires_grad_());
+    const torch::Tensor w = torch::randn({2, 9, 5, 5});
+    torch::Tensor ya = cat_channels(a);
+    torch::Tensor yb = torch::cat(b, 1);
+    EXPECT_TRUE(torch::equal(ya, yb));
+    (ya * w).relu().sum().backward();
+    (yb * w).relu().sum().backward();
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_TRUE(torch::equal(a[i].grad(), b[i].grad())) << i;
+      const auto layout = channels_last ? torch::MemoryFormat::ChannelsLast
+                                        : torch::MemoryFormat::Contiguous;
+      EXPECT_TRUE(a[i].grad().is_contiguous(layout)) << i << " strides " << a[i].grad().strides();
+    }
+  }
+  torch::Tensor one = torch::randn({1, 2, 3, 3});
+  EXPECT_TRUE(torch::equal(cat_channels({one}), one));
+  EXPECT_THROW(cat_channels({}), Error);
+}
+
+}  // namespace
+}  // namespace nas
