@@ -64,9 +64,16 @@ using test::history_without_times;
 
 TEST(Trainer, LearnsWritesHistoryAndAModelThatLoadsAlone) {
   TinyRun s;
+  s.train.sgd.weight_decay = 0;  // so only a gradient can move a weight
   test::TempDir tmp;
+  auto initial = s.network();
   Trainer trainer(s.network(), s.train, torch::kCPU, 3);
   TrainResult r = s.fit(trainer, tmp.path());
+  // Every parameter got a gradient: a cut in the graph (a cell, the aux head) leaves some as built.
+  auto before = initial->named_parameters(), after = trainer.network().named_parameters();
+  ASSERT_EQ(before.size(), after.size());
+  for (size_t i = 0; i < before.size(); ++i)
+    EXPECT_FALSE(torch::equal(before[i].value(), after[i].value().contiguous())) << before[i].key();
   EXPECT_EQ(r.epochs_run, 3);
   EXPECT_GT(r.test.acc, 50.0) << "4 classes: chance is 25%";
   auto h = history_without_times(tmp.path());
