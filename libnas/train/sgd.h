@@ -1,18 +1,16 @@
 // SGD with momentum (optionally Nesterov) and coupled weight decay, PyTorch's update rule,
-// over parameters packed into one flat buffer: the whole update, the gradient norm and the
-// clipping are a handful of tensor operations instead of several per parameter tensor.
+// over parameters packed into one flat buffer (FlatParams).
 //
 //   FlatSgd sgd(net->parameters(), {0.9, false, 3e-4});
 //   sgd.zero_grad();  loss.backward();  sgd.clip_grad_norm(5.0);  sgd.step(lr);
-//
-// The parameters (and their gradients) become views into the flat buffers, so they keep their
-// identity for the module; write them with copy_ (or load_state), never by reassigning data.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <cstdint>
 #include <vector>
+
+#include "libnas/train/flat_params.h"
 
 namespace nas {
 
@@ -36,10 +34,9 @@ class FlatSgd {
   FlatSgd(std::vector<torch::Tensor> params, SgdConfig config);
 
   // Zeroes every gradient (one fill of the flat gradient buffer).
-  void zero_grad();
-  // Scales the gradients so their global L2 norm is at most max_norm (as clip_grad_norm_
-  // does, without a host synchronisation). Returns the norm before clipping, as a 0-dim tensor.
-  torch::Tensor clip_grad_norm(double max_norm);
+  void zero_grad() { flat_.zero_grad(); }
+  // See FlatParams::clip_grad_norm.
+  torch::Tensor clip_grad_norm(double max_norm) { return flat_.clip_grad_norm(max_norm); }
   // p -= lr * (momentum-averaged (g + weight_decay * p)); the first step starts the momentum
   // buffer at the gradient, as PyTorch does.
   void step(double lr);
@@ -55,8 +52,8 @@ class FlatSgd {
 
  private:
   SgdConfig config_;
-  std::vector<torch::Tensor> params_;
-  torch::Tensor flat_, grad_, momentum_;
+  FlatParams flat_;
+  torch::Tensor momentum_;
   bool started_ = false;
 };
 
