@@ -492,7 +492,10 @@ SequenceSpec DartsSpace::sequence_spec() const {
       for (int t = 1; t <= node_of_pair(pos / 2); ++t) legal[pos].push_back(t);
     }
   }
-  return make_sequence_spec(vocab_size, std::move(names), legal);
+  SequenceSpec spec = make_sequence_spec(vocab_size, std::move(names), legal);
+  for (int idx = 0; idx < kPairs; idx += 2) spec.must_differ.push_back({2 * idx, 2 * idx + 2});
+  spec.symmetries = two_branch_symmetries(2, kNodes);
+  return spec;
 }
 
 std::vector<int> DartsSpace::to_tokens(const Arch& arch) const {

@@ -425,7 +425,9 @@ SequenceSpec NaoCellSpace::sequence_spec() const {
       for (int t = 1; t <= node_of_position(p) + 2; ++t) legal[p].push_back(t);
     }
   }
-  return make_sequence_spec(vocab_size, std::move(names), legal);
+  SequenceSpec spec = make_sequence_spec(vocab_size, std::move(names), legal);
+  spec.symmetries = two_branch_symmetries(2, kNodes);
+  return spec;
 }
 
 std::vector<int> NaoCellSpace::to_tokens(const Arch& arch) const {

@@ -69,8 +69,11 @@ std::vector<std::string> space_names();
 // legal token lists.
 SequenceSpec make_sequence_spec(int vocab_size, std::vector<std::string> token_names,
                                 const std::vector<std::vector<int>>& legal_per_position);
-// Checks tokens against spec (length, range, legality), naming the space on error.
+// Checks tokens against spec (length, range, legality, must_differ), naming the space on error.
 void check_tokens(const SequenceSpec& spec, const std::vector<int>& tokens,
                   const std::string& space_name);
+// The symmetries of a two-branch cell sequence ([in, op, in, op] per node, `nodes` nodes per
+// cell, `cells` cells in a row): per cell, the swap of each node's two branches.
+std::vector<std::vector<SequenceSpec::Swap>> two_branch_symmetries(int cells, int nodes);
 
 }  // namespace nas
