@@ -81,6 +81,7 @@ RunResult Runner::run() {
                      recorded.records.size(), recorded.torn ? ", a torn last line dropped" : "");
     }
     writer.emplace(history_path, recorded.valid_bytes);
+    strategy_->set_checkpoint_dir(run_dir_->checkpoints());
   }
   size_t next_replay = 0;
 

@@ -44,6 +44,11 @@ class Strategy {
   virtual void tell(const std::vector<Trial>& trials) = 0;
   // The strategy's resolved config section (every field, defaults included).
   virtual YAML::Node config() const { return YAML::Node(YAML::NodeType::Map); }
+  // A directory where the strategy may keep checkpoints of expensive internal state (a trained
+  // model). Resume still replays the strategy from scratch; a strategy uses its checkpoints to
+  // skip recomputing what the replay would recompute identically. Called before the first ask
+  // when the run has a directory; strategies without such state ignore it.
+  virtual void set_checkpoint_dir(const std::string& dir) {}
 };
 
 // Builds a strategy from its config section (a map; null = defaults). Each strategy decodes the

@@ -324,8 +324,10 @@ TrainResult Trainer::fit(std::shared_ptr<const ImageSource> train,
     truncate_history(history, epoch);
     spdlog::info("train: resuming at epoch {} batch {} from {}", epoch + 1, first_batch, last);
   } else {
-    NAS_CHECK(!resume || !file_exists(history),
-              "--resume: {} has a history but no checkpoint to continue from", run_dir);
+    // Without a checkpoint nothing is finished: a history line can only come from a first
+    // epoch killed between its line and its checkpoint, so a resume starts afresh.
+    if (resume && file_exists(history))
+      spdlog::info("train: {} has no checkpoint yet; starting from the first epoch", run_dir);
     if (file_exists(history)) fs::remove(history);
   }
 
@@ -432,6 +434,7 @@ TrainResult Trainer::fit(std::shared_ptr<const ImageSource> train,
                                         result.test.acc)
                           : std::string(),
                  lr, line["images_per_s"].get<double>(), format_duration(seconds_since(te)));
+    if (on_epoch_end_) on_epoch_end_(epoch + 1);
     checkpoint(epoch + 1, 0, 0, 0, 0);
     ++result.epochs_run;
   }

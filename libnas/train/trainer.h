@@ -22,6 +22,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -107,6 +108,11 @@ class Trainer {
   // normalisation).
   EvalResult evaluate(std::shared_ptr<const ImageSource> source, const Augmenter& eval_aug);
 
+  // Called with the number of epochs done after each epoch's training, evaluation and history
+  // line, before its checkpoint is written: a hook that keeps state of its own (the pool of a
+  // supernet search) saves it there, and when it throws, the epoch is trained again on resume.
+  void on_epoch_end(std::function<void(int64_t epochs_done)> hook) { on_epoch_end_ = std::move(hook); }
+
   NetworkImpl& network() { return *net_; }
   FlatSgd& optimizer() { return sgd_; }
 
@@ -117,6 +123,7 @@ class Trainer {
   uint64_t seed_;
   bool channels_last_;
   FlatSgd sgd_;
+  std::function<void(int64_t)> on_epoch_end_;
 };
 
 // Evaluates a network outside a Trainer (same as Trainer::evaluate); `channels_last` feeds it
