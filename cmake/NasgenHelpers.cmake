@@ -10,7 +10,7 @@ endfunction()
 # nasgen_add_tool(name source...): a command-line tool in trainers/, linked with everything.
 function(nasgen_add_tool name)
   add_executable(${name} ${ARGN})
-  target_link_libraries(${name} PRIVATE nas::core)
+  target_link_libraries(${name} PRIVATE nas::generators)
   nasgen_target_defaults(${name})
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
 endfunction()

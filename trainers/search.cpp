@@ -5,11 +5,13 @@
 
 #include <fmt/format.h>
 
+#include "generators/generators.h"
 #include "libnas/bench/tabular_benchmark.h"
 #include "libnas/search/experiment.h"
 #include "libnas/search/summary.h"
 #include "libnas/util/cli.h"
 #include "libnas/util/config.h"
+#include "libnas/util/device.h"
 #include "libnas/util/file_io.h"
 #include "libnas/util/log.h"
 #include "libnas/util/run_dir.h"
@@ -61,6 +63,7 @@ YAML::Node tool_keys(const YAML::Node& root) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  nas::register_generators();
   nas::Tool tool("search",
                  "Runs search strategies on a tabular benchmark over one or more seeds. Writes "
                  "RUN_DIR/<strategy>/seed_<k>/history.jsonl per run, RUN_DIR/summary.json (mean "
@@ -68,6 +71,8 @@ int main(int argc, char** argv) {
                  "arch and the regret to the optimum) and RUN_DIR/best_so_far.svg/.png.");
   tool.example("search --strategy rea --benchmark nb201-cifar10 --budget 200 --seeds 0:20",
                "regularized evolution, 200 queries, 20 seeds");
+  tool.example("search --strategy nao,rea --benchmark nb201-cifar10 --budget 100 --seeds 0:20",
+               "NAO (gradient steps in a learned embedding) against regularized evolution");
   tool.example("search --strategy rea,random,local --benchmark nb201-cifar10 --budget 200 "
                "--seeds 0:20 --out runs/baselines",
                "three baselines side by side, one summary and one plot");
@@ -84,7 +89,7 @@ int main(int argc, char** argv) {
   int64_t budget = 0, batch_size = 1;
   double budget_seconds = 0;
   bool list = false;
-  auto* o_strategy = app.add_option("--strategy", strategy, "Strategy, or several: rea,random,local");
+  auto* o_strategy = app.add_option("--strategy", strategy, "Strategy, or several: nao,rea,random,local");
   auto* o_benchmark = app.add_option("--benchmark", benchmark, "Tabular benchmark, e.g. nb201-cifar10");
   auto* o_file = app.add_option("--benchmark-file", benchmark_file, "Benchmark data file");
   auto* o_budget = app.add_option("--budget", budget, "Evaluations (queries) per run");
@@ -165,6 +170,8 @@ int main(int argc, char** argv) {
               cfg.run.objective, bench->name());
     nas::Oracle oracle{space->format(best.first), best_value, best.second.test_acc};
 
+    // Strategies with models (nao) train them with LibTorch on the CPU.
+    nas::init_threads(0);
     nas::RunDir run_dir("search", common.out, common.resume, common.overwrite);
     nas::log_to_file(run_dir.file("log.txt"));
     YAML::Node resolved = nas::encode_config(cfg);

@@ -1,0 +1,14 @@
+#include "generators/generators.h"
+
+#include <mutex>
+
+#include "generators/nao/nao_search.h"
+
+namespace nas {
+
+void register_generators() {
+  static std::once_flag once;
+  std::call_once(once, [] { nao::register_nao_strategy(); });
+}
+
+}  // namespace nas

@@ -1,0 +1,190 @@
+#include "generators/nao/nao_search.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "libnas/train/trainer.h"
+#include "libnas/util/config.h"
+#include "libnas/util/error.h"
+#include "libnas/util/file_io.h"
+#include "libnas/util/log.h"
+
+namespace nas::nao {
+
+void NaoSearchConfig::validate() const {
+  NAS_CHECK(seed_archs >= 2, "config key nao.seed_archs: expected at least 2, found {}", seed_archs);
+  generation.validate("nao");
+  controller.validate("nao.controller");
+}
+
+NaoSearch::NaoSearch(const YAML::Node& cfg, std::shared_ptr<const SearchSpace> space,
+                     uint64_t seed)
+    : space_(std::move(space)), seed_(seed), rng_(seed) {
+  decode_config(cfg, cfg_, "nao");
+  cfg_.validate();
+  NAS_CHECK(space_->has_sequence_view(),
+            "strategy nao: space {} has no sequence view (nao reads architectures as token "
+            "sequences)",
+            space_->name());
+  spec_ = space_->sequence_spec();
+  // The initial weights come from the seed alone, not from whatever ran before.
+  torch::manual_seed(mix64(seed_ + 0x6e616f));
+  controller_ = Controller(spec_, cfg_.controller);
+}
+
+YAML::Node NaoSearch::config() const { return encode_config(cfg_); }
+
+std::vector<Arch> NaoSearch::ask(int n) {
+  std::vector<Arch> out;
+  // The random seed pool. A space smaller than the pool ends up proposing duplicates, which
+  // the Runner answers from its cache.
+  int attempts = 0;
+  while (seeded_ < cfg_.seed_archs && static_cast<int>(out.size()) < n) {
+    Arch a = space_->sample(rng_);
+    if (!known_.insert(space_->hash(a)).second && ++attempts < 1000) continue;
+    out.push_back(std::move(a));
+    ++seeded_;
+  }
+  if (!out.empty()) return out;
+  if (queue_.empty()) update_and_generate();
+  const size_t k = std::min(queue_.size(), static_cast<size_t>(n));
+  out.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(k));
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(k));
+  return out;
+}
+
+void NaoSearch::tell(const std::vector<Trial>& trials) {
+  for (const Trial& t : trials) {
+    known_.insert(t.hash.empty() ? space_->hash(t.arch) : t.hash);
+    if (t.duplicate) continue;
+    evaluated_.push_back({space_->to_tokens(t.arch), t.objective,
+                          static_cast<int64_t>(evaluated_.size())});
+  }
+}
+
+namespace {
+
+// A missing objective ranks below every present one and trains as the minimum.
+double rank_value(double v) { return std::isnan(v) ? -std::numeric_limits<double>::infinity() : v; }
+
+}  // namespace
+
+void NaoSearch::train_controller(const std::vector<std::vector<int>>& seqs,
+                                 const std::vector<double>& targets) {
+  // What the update depends on, so a replayed update may be read back instead of recomputed.
+  std::string data = fmt::format("seed {}\nconfig {}\n", seed_, YAML::Dump(encode_config(cfg_)));
+  for (size_t i = 0; i < seqs.size(); ++i)
+    data += fmt::format("{} {:.17g}\n", fmt::join(seqs[i], ","), targets[i]);
+  const std::string path =
+      checkpoint_dir_.empty()
+          ? std::string()
+          : fmt::format("{}/nao_controller_{:03d}.pt", checkpoint_dir_, last_round_.round);
+  if (!path.empty() && file_exists(path)) {
+    try {
+      Json meta = read_checkpoint_meta(path);
+      if (meta.value("data", std::string()) == data) {
+        load_checkpoint(path, *controller_);
+        last_round_.loaded = true;
+        ++rounds_read_back_;
+        last_round_.fit.loss = meta.value("loss", 0.0);
+        last_round_.fit.mse = meta.value("mse", 0.0);
+        last_round_.fit.nll = meta.value("nll", 0.0);
+        return;
+      }
+      spdlog::warn("nao: {} was trained on other data; training again", path);
+    } catch (const Error& e) {
+      spdlog::warn("nao: ignoring checkpoint {}: {}", path, e.what());
+    }
+  }
+  // Dropout draws from LibTorch's generator, the batch order and the swaps from an Rng of
+  // (seed, round): a round's fit does not depend on anything before it but the data.
+  torch::manual_seed(mix64(seed_ ^ mix64(static_cast<uint64_t>(last_round_.round))));
+  Rng fit_rng(mix64(seed_ + 0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(last_round_.round)));
+  last_round_.fit = fit_controller(controller_, seqs, targets, fit_rng);
+  if (!path.empty()) {
+    Json meta;
+    meta["kind"] = "nao_controller";
+    meta["data"] = data;
+    meta["loss"] = last_round_.fit.loss;
+    meta["mse"] = last_round_.fit.mse;
+    meta["nll"] = last_round_.fit.nll;
+    save_checkpoint(path, *controller_, meta);
+  }
+}
+
+void NaoSearch::update_and_generate() {
+  const int64_t round = last_round_.round + 1;
+  last_round_ = RoundInfo{};
+  last_round_.round = round;
+  if (evaluated_.empty()) {
+    // Nothing answered (every seed was a duplicate in a tiny space): keep sampling.
+    for (int64_t i = 0; i < cfg_.generation.new_archs; ++i) queue_.push_back(space_->sample(rng_));
+    last_round_.random_fill = cfg_.generation.new_archs;
+    return;
+  }
+  // Targets: the objective min-max normalised over everything evaluated.
+  std::vector<std::vector<int>> seqs;
+  std::vector<double> objectives;
+  for (const auto& e : evaluated_) {
+    seqs.push_back(e.tokens);
+    objectives.push_back(e.objective);
+  }
+  const std::vector<double> targets = normalise_targets(objectives);
+  last_round_.trained_on = static_cast<int64_t>(seqs.size());
+  train_controller(seqs, targets);
+  last_round_.pairwise_accuracy = pairwise_accuracy(predict_sequences(controller_, seqs), targets);
+
+  // Seeds: the best first (the first evaluated first on ties).
+  std::vector<const Evaluated*> ranked;
+  for (const auto& e : evaluated_) ranked.push_back(&e);
+  std::stable_sort(ranked.begin(), ranked.end(), [](const Evaluated* a, const Evaluated* b) {
+    return rank_value(a->objective) > rank_value(b->objective);
+  });
+  std::vector<std::vector<int>> seeds;
+  for (const auto* e : ranked) seeds.push_back(e->tokens);
+  Generated g = generate_new_archs(controller_, *space_, seeds, known_, cfg_.generation);
+  last_round_.invalid = g.invalid;
+  last_round_.last_step = g.last_step;
+  last_round_.decoded_new = static_cast<int64_t>(g.archs.size());
+  int64_t found = last_round_.decoded_new;
+  for (auto& a : g.archs) queue_.push_back(std::move(a));
+  if (cfg_.fill_random) {
+    int attempts = 0;
+    while (found < cfg_.generation.new_archs && attempts < 1000) {
+      Arch a = space_->sample(rng_);
+      ++attempts;
+      if (!known_.insert(space_->hash(a)).second) continue;
+      queue_.push_back(std::move(a));
+      ++found;
+      ++last_round_.random_fill;
+    }
+  }
+  if (queue_.empty()) {
+    // Everything nearby is known and no random fill was allowed: one random proposal keeps the
+    // run going (the Runner stops a run that only repeats itself).
+    queue_.push_back(space_->sample(rng_));
+    ++last_round_.random_fill;
+  }
+  spdlog::debug(
+      "nao: update {}: controller {} on {} archs (loss {:.4f}, mse {:.4f}, nll {:.4f}, pairwise "
+      "accuracy {:.3f}, {:.1f} s); {} new archs along the gradient (step up to {}), {} invalid, {} "
+      "random",
+      round, last_round_.loaded ? "read back" : "trained", last_round_.trained_on,
+      last_round_.fit.loss, last_round_.fit.mse, last_round_.fit.nll,
+      last_round_.pairwise_accuracy, last_round_.fit.seconds, last_round_.decoded_new,
+      last_round_.last_step, last_round_.invalid, last_round_.random_fill);
+}
+
+void register_nao_strategy() {
+  register_strategy("nao",
+                    "Neural Architecture Optimization: encoder-predictor-decoder, gradient steps "
+                    "in the embedding (spaces with a sequence view)",
+                    [](const YAML::Node& c, std::shared_ptr<const SearchSpace> s,
+                       uint64_t seed) -> std::unique_ptr<Strategy> {
+                      return std::make_unique<NaoSearch>(c, std::move(s), seed);
+                    });
+}
+
+}  // namespace nas::nao
