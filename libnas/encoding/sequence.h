@@ -15,7 +15,8 @@ struct SequenceSpec {
   std::vector<std::string> token_names;     // vocab_size names, for logs and tests
   std::vector<std::vector<uint8_t>> legal;  // [length][vocab_size]: 1 where the token may stand
   // Pairs (earlier, later) of positions that must hold different tokens (DARTS: the two inputs
-  // of a node). A decoder that masks the earlier token at the later position stays valid.
+  // of a node). A decoder that masks the earlier token at the later position stays valid;
+  // from_tokens rejects a sequence that breaks one.
   std::vector<std::pair<int, int>> must_differ;
   // Symmetries of the view: per group (one cell of a two-branch space), the swaps of two token
   // spans that leave the architecture unchanged (a node's two branches). Augmentation picks one

@@ -90,10 +90,6 @@ void check_tokens(const SequenceSpec& spec, const std::vector<int>& tokens,
   for (int p = 0; p < spec.length; ++p)
     NAS_CHECK(spec.is_legal(p, tokens[p]), "{} tokens: token {} is not legal at position {}",
               space_name, tokens[p], p);
-  for (const auto& d : spec.must_differ)
-    NAS_CHECK(tokens[d.first] != tokens[d.second],
-              "{} tokens: positions {} and {} must differ, both are {}", space_name, d.first,
-              d.second, tokens[d.first]);
 }
 
 std::vector<std::vector<SequenceSpec::Swap>> two_branch_symmetries(int cells, int nodes) {

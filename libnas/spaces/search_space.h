@@ -69,7 +69,8 @@ std::vector<std::string> space_names();
 // legal token lists.
 SequenceSpec make_sequence_spec(int vocab_size, std::vector<std::string> token_names,
                                 const std::vector<std::vector<int>>& legal_per_position);
-// Checks tokens against spec (length, range, legality, must_differ), naming the space on error.
+// Checks tokens against spec (length, range, legality), naming the space on error; the space's
+// from_tokens checks must_differ with its own, more precise, message.
 void check_tokens(const SequenceSpec& spec, const std::vector<int>& tokens,
                   const std::string& space_name);
 // The symmetries of a two-branch cell sequence ([in, op, in, op] per node, `nodes` nodes per
