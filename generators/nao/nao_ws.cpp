@@ -323,8 +323,7 @@ NaoWsResult run_nao_ws(const NaoWsConfig& cfg, torch::Device device, const RunDi
   });
   Json meta;
   meta["kind"] = "nao_ws_supernet";
-  meta["network"] = Json::parse(fmt::format("{{\"layers\": {}, \"channels\": {}}}", net_cfg.layers,
-                                            net_cfg.channels));
+  meta["network"] = {{"layers", net_cfg.layers}, {"channels", net_cfg.channels}};
   meta["dataset"] = cfg.dataset;
   trainer.fit(train_part, heldout, train_aug, eval_aug, dir, run_dir.resumed(), meta);
 
