@@ -82,7 +82,17 @@ ResolvedArch resolve_arch(const std::string& text, const std::string& space_name
   const std::string t = trim(text);
   NAS_CHECK(!t.empty(), "no architecture: pass --arch NAME_OR_TEXT or --arch-file FILE");
   ResolvedArch r;
-  if (!space_name.empty()) {
+  if (starts_with(t, "random:")) {
+    // A random architecture of the space, drawn by its sampler from the seed after the colon:
+    // the baseline a searched architecture is compared against.
+    NAS_CHECK(!space_name.empty(), "--arch {}: a random architecture needs --space NAME",
+              quote(t));
+    const int64_t seed = parse_int(t.substr(7), "--arch random:SEED");
+    NAS_CHECK(seed >= 0, "--arch {}: expected a seed >= 0", quote(t));
+    r.space = make_space(space_name);
+    Rng rng(static_cast<uint64_t>(seed));
+    r.arch = r.space->sample(rng);
+  } else if (!space_name.empty()) {
     r.space = make_space(space_name);
     r.arch = r.space->parse(t);
   } else {

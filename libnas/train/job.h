@@ -68,7 +68,8 @@ struct ResolvedArch {
 
 // The arch of `text` (a name or a text form) in `space_name`, or, with space_name empty, in the
 // first space that reads it (nao/nao-11 by op ids, then darts, nag, nb201, macro, channel-resnet,
-// nb101). nas::Error with the space's own message, or naming the spaces tried.
+// nb101). `random:SEED` draws a random architecture of `space_name` (which it needs) with the
+// space's sampler. nas::Error with the space's own message, or naming the spaces tried.
 ResolvedArch resolve_arch(const std::string& text, const std::string& space_name = "");
 // The arch of a TrainJobConfig (arch or arch_file; exactly one must be set).
 ResolvedArch resolve_job_arch(const TrainJobConfig& job);

@@ -34,7 +34,8 @@ struct TrainFlags {
 void add_flags(CLI::App& app, TrainFlags& f, const TrainToolSpec& spec) {
   f.o_arch = app.add_option("--arch", f.arch,
                             "Architecture: NAONet-A, NAONet-B, NAONet-WS, DARTS-V1, DARTS-V2, "
-                            "RS-NAG, ... or a space's text form (40 ints for NAO cells)");
+                            "RS-NAG, ... a space's text form (40 ints for NAO cells), or random:SEED "
+                            "(a random architecture of --space)");
   f.o_arch_file = app.add_option("--arch-file", f.arch_file,
                                  "File whose first non-comment line is the architecture");
   f.o_space = app.add_option("--space", f.space, "Search space of the arch (default: inferred)");
@@ -252,6 +253,8 @@ TrainToolSpec cifar_train_tool() {
       {"train_cifar --arch NAONet-B --dataset cifar100 --epochs 100 --out runs/b100", ""},
       {"train_cifar --out runs/b100 --resume", "continue an interrupted run"},
       {"train_cifar --arch DARTS-V2 --summary", "parameters and FLOPs, no training"},
+      {"train_cifar --space nao --arch random:3 --config configs/train_fmnist_naonet_b.yaml",
+       "a random architecture of the NAO cell space (seed 3), a baseline for searched ones"},
       {"train_cifar --eval runs/b100/model.pt", "test accuracy of a trained model"},
   };
   return s;

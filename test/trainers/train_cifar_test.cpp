@@ -54,6 +54,13 @@ TEST(TrainCifarTool, SummaryGivesTheReferenceParameterCounts) {
   EXPECT_EQ(from_file["params"], 2921302);
   Json darts = summary_of("train_cifar", {"--arch", "DARTS-V2"});
   EXPECT_EQ(darts["space"], "darts");
+  // A random architecture of a space: the same seed gives the same one, another seed another.
+  Json r3 = summary_of("train_cifar", {"--space", "nao", "--arch", "random:3"});
+  Json r3_again = summary_of("train_cifar", {"--space", "nao", "--arch", "random:3"});
+  Json r4 = summary_of("train_cifar", {"--space", "nao", "--arch", "random:4"});
+  EXPECT_EQ(r3["space"], "nao");
+  EXPECT_EQ(r3["arch"], r3_again["arch"]);
+  EXPECT_NE(r3["arch"], r4["arch"]);
 }
 
 void expect_usage_error(const std::string& tool, const std::vector<std::string>& args,
@@ -77,6 +84,9 @@ TEST(TrainCifarTool, BadInputIsOneLineAndExitTwo) {
   bad({"--arch", "bogus"}, "not an architecture");
   bad({"--arch", "0 1 2", "--space", "nao"}, "nao");
   bad({"--arch", "NAONet-B", "--arch-file", tmp.file("a.txt")}, "not both");
+  bad({"--arch", "random:1"}, "needs --space");
+  bad({"--arch", "random:x", "--space", "nao"}, "random:SEED");
+  bad({"--arch", "random:-2", "--space", "nao"}, "seed >= 0");
   bad({"--arch-file", tmp.file("missing.txt")}, "missing.txt");
   test::write_text(tmp.file("empty.txt"), "# nothing\n\n");
   bad({"--arch-file", tmp.file("empty.txt")}, "no architecture");
