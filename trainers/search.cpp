@@ -98,6 +98,9 @@ int main(int argc, char** argv) {
   auto* o_seeds = app.add_option("--seeds", seeds, "Seeds: A:B (B excluded), a,b,c or N");
   auto* o_batch = app.add_option("--batch-size", batch_size, "Proposals asked at a time");
   auto* o_objective = app.add_option("--objective", objective, "Metric to maximise (default val_acc)");
+  app.add_option("--threads", common.threads,
+                 "CPU threads of strategies that train models, such as nao (0 = all cores)")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--list", list, "List strategies and benchmarks, then exit");
 
   return tool.run(argc, argv, [&]() -> int {
@@ -171,7 +174,7 @@ int main(int argc, char** argv) {
     nas::Oracle oracle{space->format(best.first), best_value, best.second.test_acc};
 
     // Strategies with models (nao) train them with LibTorch on the CPU.
-    nas::init_threads(0);
+    nas::init_threads(common.threads);
     nas::RunDir run_dir("search", common.out, common.resume, common.overwrite);
     nas::log_to_file(run_dir.file("log.txt"));
     YAML::Node resolved = nas::encode_config(cfg);

@@ -20,6 +20,9 @@ void GenerationConfig::validate(const std::string& section) const {
   NAS_CHECK(max_step >= step_start,
             "config key {}.max_step: expected at least {}.step_start ({}), found {}", section,
             section, step_start, max_step);
+  NAS_CHECK(candidates == 0 || candidates >= new_archs,
+            "config key {}.candidates: expected 0 or at least {}.new_archs ({}), found {}",
+            section, section, new_archs, candidates);
 }
 
 Generated generate_new_archs(Controller& controller, const SearchSpace& space,
@@ -32,7 +35,7 @@ Generated generate_new_archs(Controller& controller, const SearchSpace& space,
                                          std::min<size_t>(seeds.size(), static_cast<size_t>(cfg.top))));
   // The encoding and its gradient do not depend on the step size: computed once.
   const auto direction = controller->direction(token_tensor(used, controller->device()));
-  const int64_t want = cfg.new_archs;
+  const int64_t want = std::max(cfg.new_archs, cfg.candidates);
   for (double eta = cfg.step_start;
        eta <= cfg.max_step + 1e-9 && static_cast<int64_t>(g.archs.size()) < want;
        eta += cfg.step_increment) {
@@ -49,6 +52,26 @@ Generated generate_new_archs(Controller& controller, const SearchSpace& space,
       g.archs.push_back(std::move(arch));
       if (static_cast<int64_t>(g.archs.size()) >= want) break;
     }
+  }
+  g.decoded = static_cast<int64_t>(g.archs.size());
+  if (cfg.candidates > 0 && g.decoded > cfg.new_archs) {
+    // Keep the new_archs the predictor rates best (the earlier found first on ties).
+    std::vector<std::vector<int>> seqs;
+    seqs.reserve(g.archs.size());
+    for (const Arch& a : g.archs) seqs.push_back(space.to_tokens(a));
+    const std::vector<double> predicted = predict_sequences(controller, seqs);
+    std::vector<size_t> order(g.archs.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return predicted[a] > predicted[b]; });
+    std::vector<Arch> kept;
+    for (size_t r = 0; r < order.size(); ++r) {
+      if (static_cast<int64_t>(r) < cfg.new_archs)
+        kept.push_back(std::move(g.archs[order[r]]));
+      else
+        known.erase(space.hash(g.archs[order[r]]));
+    }
+    g.archs = std::move(kept);
   }
   return g;
 }
@@ -67,6 +90,26 @@ std::vector<double> normalise_targets(const std::vector<double>& values) {
       out.push_back(0.5);
     else
       out.push_back(std::isnan(v) ? 0.0 : (v - lo) / (hi - lo));
+  }
+  return out;
+}
+
+std::vector<double> rank_targets(const std::vector<double>& values) {
+  const size_t n = values.size();
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  auto key = [&](size_t i) {
+    return std::isnan(values[i]) ? -std::numeric_limits<double>::infinity() : values[i];
+  };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(a) < key(b); });
+  std::vector<double> out(n, 0.5);
+  if (n < 2) return out;
+  for (size_t lo = 0; lo < n;) {
+    size_t hi = lo;
+    while (hi + 1 < n && key(order[hi + 1]) == key(order[lo])) ++hi;
+    const double mean_rank = 0.5 * static_cast<double>(lo + hi);
+    for (size_t r = lo; r <= hi; ++r) out[order[r]] = mean_rank / static_cast<double>(n - 1);
+    lo = hi + 1;
   }
   return out;
 }

@@ -19,6 +19,8 @@ struct GenerationConfig {
   double step_start = 1.0;    // step sizes step_start, step_start + step_increment, ...
   double step_increment = 1.0;
   double max_step = 50.0;     // ... up to this
+  int64_t candidates = 0;     // decode this many new ones and keep the new_archs the predictor
+                              // rates best (0: keep the first new_archs found, as NAO does)
 
   template <class V>
   void fields(V& v) {
@@ -27,19 +29,25 @@ struct GenerationConfig {
     v("step_start", step_start, "first step size along the predictor's gradient");
     v("step_increment", step_increment, "step-size increase while too few new archs decode");
     v("max_step", max_step, "largest step size tried");
+    v("candidates", candidates,
+      "new architectures decoded before keeping the new_archs the predictor rates best (0: the "
+      "first new_archs found)");
   }
   // nas::Error naming `section`.key for a value out of range.
   void validate(const std::string& section) const;
 };
 
 struct Generated {
-  std::vector<Arch> archs;  // new architectures, in the order found (step size, then seed rank)
+  std::vector<Arch> archs;  // new architectures: in the order found (step size, then seed
+                            // rank), or best predicted first when cfg.candidates is set
   int64_t invalid = 0;      // decoded sequences the space rejected
+  int64_t decoded = 0;      // new architectures decoded (more than archs when some were dropped)
   double last_step = 0.0;   // largest step size used
 };
 
 // Decodes new architectures from `seeds` (token sequences, best first; the first cfg.top are
-// used). `known` holds the canonical hashes not to propose again; the new ones are added.
+// used). `known` holds the canonical hashes not to propose again; the returned ones are added
+// (candidates dropped by the predictor are not, so a later round may still propose them).
 Generated generate_new_archs(Controller& controller, const SearchSpace& space,
                              const std::vector<std::vector<int>>& seeds,
                              std::unordered_set<std::string>& known, const GenerationConfig& cfg);
@@ -47,5 +55,9 @@ Generated generate_new_archs(Controller& controller, const SearchSpace& space,
 // Min-max normalisation of objectives to [0, 1] (the controller's targets): a missing (NaN)
 // value maps to 0; when all present values are equal (or none is present) every target is 0.5.
 std::vector<double> normalise_targets(const std::vector<double>& values);
+// Rank normalisation to [0, 1]: the worst value maps to 0, the best to 1, evenly spaced by
+// rank (ties share their mean rank; a missing value ranks below all). Unlike min-max it does
+// not squash the good architectures together when a few very bad ones stretch the range.
+std::vector<double> rank_targets(const std::vector<double>& values);
 
 }  // namespace nas::nao

@@ -15,6 +15,8 @@ namespace nas::nao {
 
 void NaoSearchConfig::validate() const {
   NAS_CHECK(seed_archs >= 2, "config key nao.seed_archs: expected at least 2, found {}", seed_archs);
+  NAS_CHECK(targets == "minmax" || targets == "rank",
+            "config key nao.targets: expected minmax or rank, found '{}'", targets);
   generation.validate("nao");
   controller.validate("nao.controller");
 }
@@ -124,14 +126,15 @@ void NaoSearch::update_and_generate() {
     last_round_.random_fill = cfg_.generation.new_archs;
     return;
   }
-  // Targets: the objective min-max normalised over everything evaluated.
+  // Targets: the objective normalised over everything evaluated.
   std::vector<std::vector<int>> seqs;
   std::vector<double> objectives;
   for (const auto& e : evaluated_) {
     seqs.push_back(e.tokens);
     objectives.push_back(e.objective);
   }
-  const std::vector<double> targets = normalise_targets(objectives);
+  const std::vector<double> targets =
+      cfg_.targets == "rank" ? rank_targets(objectives) : normalise_targets(objectives);
   last_round_.trained_on = static_cast<int64_t>(seqs.size());
   train_controller(seqs, targets);
   last_round_.pairwise_accuracy = pairwise_accuracy(predict_sequences(controller_, seqs), targets);
@@ -148,6 +151,7 @@ void NaoSearch::update_and_generate() {
   last_round_.invalid = g.invalid;
   last_round_.last_step = g.last_step;
   last_round_.decoded_new = static_cast<int64_t>(g.archs.size());
+  last_round_.candidates = g.decoded;
   int64_t found = last_round_.decoded_new;
   for (auto& a : g.archs) queue_.push_back(std::move(a));
   if (cfg_.fill_random) {
@@ -169,12 +173,12 @@ void NaoSearch::update_and_generate() {
   }
   spdlog::debug(
       "nao: update {}: controller {} on {} archs (loss {:.4f}, mse {:.4f}, nll {:.4f}, pairwise "
-      "accuracy {:.3f}, {:.1f} s); {} new archs along the gradient (step up to {}), {} invalid, {} "
-      "random",
+      "accuracy {:.3f}, {:.1f} s); {} new archs along the gradient (of {} decoded, step up to {}), "
+      "{} invalid, {} random",
       round, last_round_.loaded ? "read back" : "trained", last_round_.trained_on,
       last_round_.fit.loss, last_round_.fit.mse, last_round_.fit.nll,
       last_round_.pairwise_accuracy, last_round_.fit.seconds, last_round_.decoded_new,
-      last_round_.last_step, last_round_.invalid, last_round_.random_fill);
+      last_round_.candidates, last_round_.last_step, last_round_.invalid, last_round_.random_fill);
 }
 
 void register_nao_strategy() {

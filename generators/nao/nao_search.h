@@ -32,6 +32,7 @@ namespace nas::nao {
 
 struct NaoSearchConfig {
   int64_t seed_archs = 40;
+  std::string targets = "minmax";  // controller targets: minmax or rank normalised objectives
   GenerationConfig generation;
   bool fill_random = true;
   ControllerConfig controller;
@@ -45,6 +46,9 @@ struct NaoSearchConfig {
   template <class V>
   void fields(V& v) {
     v("seed_archs", seed_archs, "random architectures evaluated before the first controller update");
+    v("targets", targets,
+      "controller targets: minmax (the objective scaled to [0, 1], as NAO) or rank (evenly "
+      "spaced by rank)");
     generation.fields(v);
     v("fill_random", fill_random, "top a short round up with random samples");
     v("controller", controller, "encoder-predictor-decoder settings");
@@ -68,7 +72,8 @@ class NaoSearch : public Strategy {
     int64_t trained_on = 0;
     FitStats fit;
     bool loaded = false;        // read from a checkpoint instead of trained
-    int64_t decoded_new = 0;    // new architectures found along the gradient
+    int64_t decoded_new = 0;    // new architectures found along the gradient and proposed
+    int64_t candidates = 0;     // new architectures decoded (>= decoded_new; see candidates)
     int64_t invalid = 0;        // decoded sequences the space rejected
     double last_step = 0.0;     // largest step size used
     int64_t random_fill = 0;
