@@ -2,18 +2,23 @@
 //
 //   1. propose `seed_archs` random architectures;
 //   2. once all are answered, train the controller on every evaluated architecture (targets:
-//      the objective min-max normalised over them; the controller persists across updates, the
-//      optimiser is fresh each time);
+//      the objective normalised over them, by rank or min-max; the controller persists across
+//      updates, the optimiser is fresh each time);
 //   3. encode the `top` best, move their encodings along the predictor's gradient with step
 //      sizes step_start, step_start + step_increment, ... up to max_step, decode, and keep each
 //      decoded architecture that is new (not evaluated, not kept already) until `new_archs`
-//      are found;
+//      are found, or, with `candidates` set, until that many are found, of which the
+//      `new_archs` the predictor rates best are kept;
 //   4. propose them (topped up with random samples when `fill_random` and fewer were found),
 //      and go to 2 when they are answered.
 //
 // The reference NAO-WS keeps a fixed pool of 600 and replaces its bottom half each round; on a
 // query budget every evaluated architecture is worth training on, so the pool here is all of
-// them. Defaults are scaled for budgets of 100-500 queries.
+// them. The defaults are for budgets of 100-500 queries and were chosen on NAS-Bench-201
+// CIFAR-10 at 100 queries (seeds 0-7): small rounds (5 new architectures) so the controller
+// sees every answer soon, rank targets (min-max squashes the good architectures together when
+// a few bad ones stretch the range), candidates ranked by the predictor, and a loss that
+// weighs the prediction more (trade_off 0.95; the reference's 0.8 ranked worse here).
 //
 // Resume: each controller update is checkpointed in the run's checkpoint directory together
 // with the data it was trained on; the Runner's replay then loads it instead of retraining.
@@ -31,16 +36,18 @@
 namespace nas::nao {
 
 struct NaoSearchConfig {
-  int64_t seed_archs = 40;
-  std::string targets = "minmax";  // controller targets: minmax or rank normalised objectives
+  int64_t seed_archs = 15;
+  std::string targets = "rank";  // controller targets: minmax or rank normalised objectives
   GenerationConfig generation;
   bool fill_random = true;
   ControllerConfig controller;
 
   NaoSearchConfig() {
-    generation.top = 20;
-    generation.new_archs = 20;
-    controller.epochs = 300;
+    generation.top = 100;
+    generation.new_archs = 5;
+    generation.candidates = 100;
+    controller.epochs = 50;
+    controller.trade_off = 0.95;
   }
 
   template <class V>
