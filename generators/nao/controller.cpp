@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "generators/nao/lstm.h"
 #include "libnas/train/adam.h"
 #include "libnas/util/error.h"
 
@@ -101,10 +102,41 @@ Encoding ControllerImpl::pool(const torch::Tensor& outputs) {
   return e;
 }
 
+namespace {
+
+// The parameters of a one-layer nn::LSTM, used directly by lstm_from_gates.
+struct LstmWeights {
+  torch::Tensor w_ih, w_hh, b_ih, b_hh;
+};
+
+LstmWeights lstm_weights(const torch::nn::LSTM& lstm) {
+  auto p = lstm->named_parameters(/*recurse=*/false);
+  return {p["weight_ih_l0"], p["weight_hh_l0"], p["bias_ih_l0"], p["bias_hh_l0"]};
+}
+
+}  // namespace
+
 Encoding ControllerImpl::encode(const torch::Tensor& tokens) {
-  const int64_t b = tokens.size(0);
-  torch::Tensor x = enc_embedding_(tokens).reshape({b, shape_.encoder_length, cfg_.hidden});
-  torch::Tensor out = std::get<0>(enc_lstm_(x));
+  const int64_t b = tokens.size(0), steps = shape_.encoder_length, k = shape_.tokens_per_step;
+  const int64_t e = shape_.embedding;
+  const LstmWeights w = lstm_weights(enc_lstm_);
+  const torch::Tensor& emb = enc_embedding_->weight;
+  // Step t reads the concatenated embeddings of its k tokens, so its input projection
+  // x_t W_ih^T + b_ih is a sum of k rows, one per slot j, of emb W_ih[:, j-th E columns]^T.
+  // Summing those tables over all token combinations (rows^k of them, k <= 2) leaves a single
+  // lookup per step instead of a [B T, H] x [H, 4H] matmul.
+  torch::Tensor table = torch::addmm(w.b_ih, emb, w.w_ih.narrow(1, 0, e).t());
+  const torch::Tensor slots = tokens.reshape({b, steps, k});
+  torch::Tensor index = slots.select(2, 0);
+  for (int64_t j = 1; j < k; ++j) {
+    torch::Tensor slot = torch::mm(emb, w.w_ih.narrow(1, j * e, e).t());
+    table = (table.unsqueeze(1) + slot.unsqueeze(0)).reshape({-1, table.size(1)});
+    index = index * shape_.embedding_rows + slots.select(2, j);
+  }
+  // Gathered time-major, the layout lstm_from_gates steps through and returns gradients in.
+  torch::Tensor gates_x = F::embedding(index.t(), table).transpose(0, 1);
+  torch::Tensor zero = torch::zeros({b, cfg_.hidden}, table.options());
+  torch::Tensor out = lstm_from_gates(gates_x, zero, zero, w.w_hh, w.b_hh);
   return pool(F::normalize(out, F::NormalizeFuncOptions().p(2).dim(-1)));
 }
 
@@ -126,12 +158,26 @@ torch::Tensor attend(torch::nn::Linear& in, torch::nn::Linear& out, const torch:
 }  // namespace
 
 torch::Tensor ControllerImpl::decode_log_probs(const Encoding& enc, const torch::Tensor& targets) {
-  const int64_t b = targets.size(0);
+  const int64_t b = targets.size(0), h = cfg_.hidden;
   torch::Tensor sos = torch::full({b, 1}, shape_.sos, targets.options());
   torch::Tensor inputs = torch::cat({sos, targets.slice(1, 0, shape_.length - 1)}, 1);
-  torch::Tensor h0 = enc.embedding.unsqueeze(0).contiguous();
-  torch::Tensor o = std::get<0>(dec_lstm_(dec_embedding_(inputs), std::make_tuple(h0, h0)));
-  return torch::log_softmax(out_(attend(attn_in_, attn_out_, o, enc.outputs)), -1);
+  // The decoder's LSTM inputs are embedding rows, so their input projections are rows of
+  // emb W_ih^T + b_ih, gathered time-major (see encode).
+  const LstmWeights w = lstm_weights(dec_lstm_);
+  torch::Tensor table = torch::addmm(w.b_ih, dec_embedding_->weight, w.w_ih.t());
+  torch::Tensor gates_x = F::embedding(inputs.t(), table).transpose(0, 1);
+  torch::Tensor o = lstm_from_gates(gates_x, enc.embedding, enc.embedding, w.w_hh, w.b_hh);
+  // attend() with two of its projections moved onto the T encoder steps instead of the L
+  // decoder steps: (o W_in^T) H^T = o (H W_in)^T, and W_out [context; o] splits into
+  // softmax(scores) (H W_c^T) + o W_o^T with W_out = [W_c, W_o].
+  const torch::Tensor& w_in = attn_in_->weight;
+  const torch::Tensor& w_out = attn_out_->weight;
+  torch::Tensor keys = torch::matmul(enc.outputs, w_in);
+  torch::Tensor values = torch::matmul(enc.outputs, w_out.narrow(1, 0, h).t());
+  torch::Tensor attn = torch::softmax(torch::bmm(o, keys.transpose(1, 2)), -1);
+  torch::Tensor mixed =
+      torch::baddbmm(torch::matmul(o, w_out.narrow(1, h, h).t()), attn, values);
+  return torch::log_softmax(out_(torch::tanh(mixed)), -1);
 }
 
 torch::Tensor ControllerImpl::greedy_decode(const Encoding& enc) {

@@ -16,6 +16,13 @@
 // The SOS token is 0 when no position allows token 0 (the NAO cell view reserves it), else an
 // extra embedding row. For the NAO cell space the defaults give the reference controller:
 // vocab 12, length 40, embedding 48, 279,533 parameters.
+//
+// encode and decode_log_probs (the training path) compute the same functions in a cheaper
+// order: the LSTMs' input projections are lookups into small tables (embedding weight x
+// W_ih^T, over all token pairs in the encoder), the recurrences run in lstm_from_gates
+// (lstm.h) on the nn::LSTM modules' own parameters, and the attention's input projection and
+// the context half of its output projection act on the T encoder outputs instead of the L
+// decoder steps. greedy_decode runs the modules step by step.
 #pragma once
 
 #include <torch/torch.h>
