@@ -67,6 +67,9 @@ YAML::Node small_nao() {
   n["top"] = 10;
   n["new_archs"] = 15;
   n["controller"]["epochs"] = 150;
+  // The reference's loss weights: the default 0.95 was chosen on NB201 and ranked NAO just
+  // behind random search on this additive landscape (mean regret 0.69 against 0.67).
+  n["controller"]["trade_off"] = 0.8;
   return n;
 }
 
