@@ -6,7 +6,8 @@
 # Usage: scripts/compare_with_random.sh ARCH_FILE OUT_DIR [N] [train_cifar options ...]
 #   ARCH_FILE  e.g. RUN_DIR/arch_pool.final of nao_ws (its first line is trained)
 #   OUT_DIR    one run directory per network: OUT_DIR/searched, OUT_DIR/random_1, ...
-#   N          random architectures (seeds 1..N of the space's sampler), default 5
+#   N          random architectures (seeds 1..N of the space's sampler), default 5; give it
+#              when train_cifar options follow
 # Defaults: --config configs/train_fmnist_naonet_b.yaml --space nao; options after N go to
 # every train_cifar call (e.g. --epochs 3 --set train_subset=20000 --threads 1).
 # An interrupted comparison continues where it stopped when run again (finished networks are
@@ -37,7 +38,9 @@ train() {
     return
   fi
   local resume=()
-  [ -f "$dir/checkpoints/last.pt" ] && resume=(--resume)
+  # A run directory left by an interrupted call: continue it (from its last checkpoint, or
+  # afresh when it was cut before the first one).
+  [ -d "$dir" ] && resume=(--resume)
   echo "compare_with_random: training $name"
   "$build/bin/train_cifar" "${config[@]}" "$@" --out "$dir" "${resume[@]}" "${extra[@]}" \
     > "$out/$name.log" 2>&1 || { echo "compare_with_random: $name failed, see $out/$name.log" >&2; exit 1; }

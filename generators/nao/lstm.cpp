@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "libnas/util/device.h"
 #include "libnas/util/error.h"
 
 namespace nas::nao {
@@ -281,12 +282,6 @@ void backward_generic(const Tensor& dout, const Tensor& w_hh, const Saved& sv, T
     dc = dct * f;
     if (t > 0 || want_dh0) dh = torch::mm(dgates[t], w_hh);
   }
-}
-
-std::string shape_string(const Tensor& x) {
-  std::string s = "[";
-  for (int64_t d = 0; d < x.dim(); ++d) s += (d ? ", " : "") + std::to_string(x.size(d));
-  return s + "]";
 }
 
 class LstmFromGates : public torch::autograd::Function<LstmFromGates> {

@@ -9,6 +9,7 @@
 
 #include "libnas/models/flops.h"
 #include "libnas/models/nasnet.h"
+#include "libnas/util/device.h"
 #include "libnas/util/error.h"
 
 namespace nas {
@@ -32,12 +33,6 @@ torch::Tensor ws_conv(const torch::Tensor& x, const torch::Tensor& w, int64_t st
     add_flops(static_cast<double>(w.size(0) * w.size(1) * w.size(2) * w.size(3)) *
               static_cast<double>(y.size(-1) * y.size(-2)));
   return y;
-}
-
-std::string shape_string(const torch::Tensor& x) {
-  std::string s = "[";
-  for (int64_t d = 0; d < x.dim(); ++d) s += (d ? ", " : "") + std::to_string(x.size(d));
-  return s + "]";
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "libnas/models/flops.h"
 #include "libnas/spaces/darts.h"
 #include "libnas/spaces/nao_cell.h"
+#include "libnas/util/device.h"
 #include "libnas/util/error.h"
 
 namespace nas {
@@ -16,12 +17,6 @@ namespace nas {
 namespace {
 
 int64_t half_size(int64_t h) { return (h + 1) / 2; }
-
-std::string shape_string(const torch::Tensor& x) {
-  std::string s = "[";
-  for (int64_t d = 0; d < x.dim(); ++d) s += (d ? ", " : "") + std::to_string(x.size(d));
-  return s + "]";
-}
 
 }  // namespace
 

@@ -52,4 +52,10 @@ void init_threads(int threads) {
     fn(1);
 }
 
+std::string shape_string(const torch::Tensor& x) {
+  std::string s = "[";
+  for (int64_t d = 0; d < x.dim(); ++d) s += (d ? ", " : "") + std::to_string(x.size(d));
+  return s + "]";
+}
+
 }  // namespace nas

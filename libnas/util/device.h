@@ -1,4 +1,4 @@
-// Device selection (auto | cpu | cuda[:N]) and thread set-up for LibTorch.
+// Device selection (auto | cpu | cuda[:N]), thread set-up and small helpers for LibTorch.
 #pragma once
 
 #include <torch/torch.h>
@@ -22,5 +22,8 @@ void init_threads(int threads = 0);
 // memory for reuse. An environment that sets MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_
 // keeps its own values. Idempotent.
 void keep_freed_memory();
+
+// A tensor's shape for messages: "[2, 3, 32, 32]".
+std::string shape_string(const torch::Tensor& x);
 
 }  // namespace nas

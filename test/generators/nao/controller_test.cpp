@@ -206,12 +206,15 @@ ControllerLosses reference_loss(ControllerImpl& c, const torch::Tensor& tokens,
 }
 
 // The fused training path (table lookups, lstm_from_gates, reordered attention) computes the
-// same loss and the same gradient for every parameter, for 2 tokens per encoder step (nao) and
-// 1 (nb201, with its own start token row).
+// same loss and the same gradient for every parameter: 2 tokens per encoder step with token 0
+// as the start (nao), 2 with a start row of its own (nb201), 1 token per step (channel-resnet,
+// 7 positions).
 TEST(NaoController, TrainingLossAndGradientsEqualThePlainModules) {
-  for (const char* name : {"nao", "nb201"}) {
+  for (const char* name : {"nao", "nb201", "channel-resnet"}) {
     SCOPED_TRACE(name);
     auto space = make_space(name);
+    ASSERT_EQ(controller_shape(space->sequence_spec(), 96).tokens_per_step,
+              std::string(name) == "channel-resnet" ? 1 : 2);
     torch::manual_seed(4);
     Controller c(space->sequence_spec(), ControllerConfig{});
     c->eval();  // no dropout: both losses see the same predictor
