@@ -239,7 +239,12 @@ std::vector<double> score_one_shot(const OneShotConfig& cfg, const std::vector<A
 
   Trainer trainer(pooled.ptr(), cfg.train, device, seed);
   const bool channels_last = cfg.train.channels_last(device);
+  const int64_t first_averaged = std::max<int64_t>(1, cfg.train.epochs - cfg.average_last + 1);
   trainer.on_epoch_end([&](int64_t epoch) {
+    if (cfg.score_averaged_only && epoch < first_averaged) {
+      if (after_epoch) after_epoch(epoch);
+      return;
+    }
     const auto ts = std::chrono::steady_clock::now();
     const std::vector<double> scores = score_pool(supernet, paths, *heldout, eval_aug,
                                                   cfg.score_batch, seed, epoch, device,
@@ -267,7 +272,7 @@ std::vector<double> score_one_shot(const OneShotConfig& cfg, const std::vector<A
   // The mean of each arch's scores over the last average_last epochs, read back from the files
   // so that epochs scored before a resume count as well.
   const int64_t last = cfg.train.epochs;
-  const int64_t first = std::max<int64_t>(1, last - cfg.average_last + 1);
+  const int64_t first = first_averaged;
   std::vector<double> result(pool.size(), 0.0);
   for (int64_t e = first; e <= last; ++e) {
     const std::vector<double> s = load_scores(dir, e, pool.size());

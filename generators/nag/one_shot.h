@@ -3,7 +3,8 @@
 //
 //   1. Split the training images into a training part and a held-out part (valid_fraction).
 //   2. Train the supernet with the Trainer, sampling one pool architecture uniformly per batch.
-//   3. After every epoch score every pool architecture on one random batch of `score_batch`
+//   3. After every epoch (or, with score_averaged_only, after each of the last average_last
+//      epochs) score every pool architecture on one random batch of `score_batch`
 //      held-out images (the batch depends on seed, epoch and the architecture's position only;
 //      eval mode, BN on batch statistics) and save the accuracies (percent) to
 //      RUN_DIR/one_shot/scores_<epoch>.json.
@@ -49,6 +50,9 @@ struct OneShotConfig {
   AugmentConfig augment;
   int64_t score_batch = 500;    // held-out images per architecture and epoch
   int64_t average_last = 10;    // epochs whose scores are averaged
+  // Score only the last average_last epochs: the recorded accuracies are the same (scoring
+  // changes no weight), the per-epoch scores of the earlier epochs are not written.
+  bool score_averaged_only = false;
 
   OneShotConfig();
 
@@ -65,6 +69,8 @@ struct OneShotConfig {
     v("augment", augment, "data augmentation");
     v("score_batch", score_batch, "held-out images each architecture is scored on per epoch");
     v("average_last", average_last, "epochs whose scores are averaged into the recorded accuracy");
+    v("score_averaged_only", score_averaged_only,
+      "score only the last average_last epochs (same result, less time)");
   }
   // nas::Error naming the key for a value out of range.
   void validate() const;

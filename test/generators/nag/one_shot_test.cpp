@@ -134,6 +134,22 @@ TEST(NagOneShotTest, ResumedRunGivesTheScoresOfAnUninterruptedOne) {
   EXPECT_EQ(test::history_without_times(part), test::history_without_times(tmp.file("whole")));
 }
 
+TEST(NagOneShotTest, ScoringOnlyTheAveragedEpochsGivesTheSameScores) {
+  TempDir tmp;
+  const std::vector<Arch> pool = tiny_pool();
+  RunDir all_dir("one_shot", tmp.file("all"), false);
+  const std::vector<double> all = score_one_shot(tiny_config(3), pool, torch::kCPU, all_dir);
+  OneShotConfig cfg = tiny_config(3);
+  cfg.score_averaged_only = true;
+  RunDir some_dir("one_shot", tmp.file("some"), false);
+  std::vector<int64_t> hooked;
+  EXPECT_EQ(score_one_shot(cfg, pool, torch::kCPU, some_dir, [&](int64_t e) { hooked.push_back(e); }),
+            all);
+  EXPECT_EQ(hooked, (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_FALSE(fs::exists(tmp.file("some") + "/one_shot/scores_0001.json"));
+  EXPECT_EQ(saved_scores(tmp.file("some"), 2), saved_scores(tmp.file("all"), 2));
+}
+
 TEST(NagOneShotTest, RecipeAndBadInput) {
   const OneShotConfig d;
   EXPECT_EQ(d.dataset, "fashion-mnist");
