@@ -2,13 +2,17 @@
 
 #include <mutex>
 
+#include "generators/nag/nag_search.h"
 #include "generators/nao/nao_search.h"
 
 namespace nas {
 
 void register_generators() {
   static std::once_flag once;
-  std::call_once(once, [] { nao::register_nao_strategy(); });
+  std::call_once(once, [] {
+    nao::register_nao_strategy();
+    nag::register_nag_strategy();
+  });
 }
 
 }  // namespace nas

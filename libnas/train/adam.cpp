@@ -33,4 +33,27 @@ void FlatAdam::step() {
   flat_.values().addcdiv_(exp_avg_, denom, -config_.lr / correction1);
 }
 
+std::vector<std::pair<std::string, torch::Tensor>> FlatAdam::state(const std::string& prefix) const {
+  return {{prefix + "exp_avg", exp_avg_},
+          {prefix + "exp_avg_sq", exp_avg_sq_},
+          {prefix + "steps", torch::tensor(steps_, torch::kInt64)}};
+}
+
+void FlatAdam::load_state(const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+                          const std::string& prefix) {
+  auto find = [&](const std::string& name) -> const torch::Tensor& {
+    for (const auto& kv : tensors)
+      if (kv.first == prefix + name) return kv.second;
+    fail("adam state: tensor {} is missing", prefix + name);
+  };
+  torch::NoGradGuard no_grad;
+  for (torch::Tensor* t : {&exp_avg_, &exp_avg_sq_}) {
+    const torch::Tensor& src = find(t == &exp_avg_ ? "exp_avg" : "exp_avg_sq");
+    NAS_CHECK(src.numel() == t->numel(), "adam state: {} has {} values, expected {}",
+              prefix + (t == &exp_avg_ ? "exp_avg" : "exp_avg_sq"), src.numel(), t->numel());
+    t->copy_(src.reshape_as(*t));
+  }
+  steps_ = find("steps").item<int64_t>();
+}
+
 }  // namespace nas

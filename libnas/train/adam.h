@@ -8,6 +8,8 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "libnas/train/flat_params.h"
@@ -36,6 +38,12 @@ class FlatAdam {
   int64_t steps() const { return steps_; }
   const AdamConfig& config() const { return config_; }
   int64_t numel() const { return flat_.numel(); }
+
+  // The moments and the step count as named tensors (for checkpoints), and their inverse;
+  // load_state gives nas::Error naming a missing or mis-shaped tensor.
+  std::vector<std::pair<std::string, torch::Tensor>> state(const std::string& prefix) const;
+  void load_state(const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+                  const std::string& prefix);
 
  private:
   AdamConfig config_;

@@ -1,0 +1,214 @@
+#include "generators/nag/generate.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "libnas/util/error.h"
+#include "libnas/util/strings.h"
+
+namespace nas::nag {
+
+namespace {
+
+torch::Tensor features(const SearchSpace& space, const std::vector<Arch>& archs) {
+  GraphBatch g = to_graph_batch(space, archs);
+  const int64_t B = static_cast<int64_t>(archs.size());
+  return torch::cat({g.adj.reshape({B, -1}), g.ops.reshape({B, -1}), torch::ones({B, 1})}, 1)
+      .to(torch::kFloat64);
+}
+
+std::string format_count(double v) {
+  if (v >= 1e6) return fmt::format("{:.2f}M", v / 1e6);
+  if (v >= 1e3) return fmt::format("{:.1f}k", v / 1e3);
+  return fmt::format("{:.0f}", v);
+}
+
+}  // namespace
+
+void GraphRidge::fit(const SearchSpace& space, const std::vector<Arch>& archs,
+                     const std::vector<double>& y, double lambda) {
+  NAS_CHECK(!archs.empty() && archs.size() == y.size(),
+            "ridge: expected one target per architecture, found {} for {}", y.size(), archs.size());
+  torch::Tensor X = features(space, archs);
+  torch::Tensor t = torch::tensor(y, torch::kFloat64);
+  mean_ = t.mean().item<double>();
+  const int64_t d = X.size(1);
+  torch::Tensor A = X.t().mm(X) + lambda * torch::eye(d, torch::kFloat64);
+  w_ = torch::linalg::solve(A, X.t().mv(t - mean_), true);
+}
+
+std::vector<double> GraphRidge::predict(const SearchSpace& space, const std::vector<Arch>& archs) const {
+  NAS_CHECK(fitted(), "ridge: predict before fit");
+  if (archs.empty()) return {};
+  torch::Tensor p = (features(space, archs).mv(w_) + mean_).contiguous();
+  return std::vector<double>(p.data_ptr<double>(), p.data_ptr<double>() + p.numel());
+}
+
+ParamCounter make_param_counter(const NasDataset& data, std::shared_ptr<const SearchSpace> space) {
+  if (!data.benchmark.empty()) {
+    std::shared_ptr<TabularBenchmark> bench = open_benchmark(data.benchmark);
+    return [bench](const Arch& a) { return bench->query(a).params; };
+  }
+  NAS_CHECK(data.network.has_value(),
+            "NAS dataset of space {}: it names neither a benchmark nor the network its parameter "
+            "counts are for",
+            data.space);
+  const NetworkConfig cfg = *data.network;
+  auto cache = std::make_shared<std::unordered_map<std::string, double>>();
+  return [space, cfg, cache](const Arch& a) {
+    const std::string h = space->hash(a);
+    auto it = cache->find(h);
+    if (it != cache->end()) return it->second;
+    const double p = static_cast<double>(model_stats(*space, a, cfg).params);
+    cache->emplace(h, p);
+    return p;
+  };
+}
+
+std::vector<int64_t> request_labels(const std::vector<ConditionScale>& scales,
+                                    const GenerateRequest& request, std::vector<std::string>* notes) {
+  std::vector<int64_t> labels;
+  for (const auto& s : scales) {
+    const int64_t K = s.classes();
+    std::optional<double> want = s.name == "acc" ? request.acc : request.params;
+    int64_t label;
+    std::string note;
+    if (!want) {
+      label = s.name == "acc" ? K - 1 : K / 2;
+      note = fmt::format("{}: not requested, class {} of {}", s.name, label + 1, K);
+      if (s.name == "acc") note = fmt::format("acc: not requested, the top class ({} of {})", K, K);
+    } else {
+      label = s.label(*want);
+      const auto [lo, hi] = s.range(label);
+      if (s.name == "acc") {
+        note = fmt::format("acc {:.2f} %: class {} of {} ({:.2f}-{:.2f} % in the NAS dataset)", *want,
+                           label + 1, K, lo, hi);
+        if (*want > s.max)
+          note += fmt::format("; no architecture of the NAS dataset reaches it (best {:.2f} %), so the "
+                              "top class is the closest",
+                              s.max);
+      } else {
+        note = fmt::format("params <= {}: class {} of {} ({}-{} in the NAS dataset)", format_count(*want),
+                           label + 1, K, format_count(lo), format_count(hi));
+        if (*want < s.min)
+          note += fmt::format("; below every architecture of the NAS dataset (smallest {})",
+                              format_count(s.min));
+      }
+    }
+    labels.push_back(label);
+    if (notes) notes->push_back(note);
+  }
+  return labels;
+}
+
+GenerateResult generate_archs(NagGan& gan, const NasDataset& data, const GenerateRequest& request,
+                              const ParamCounter& count_params) {
+  NAS_CHECK(request.num >= 1 && request.samples >= 1,
+            "generate: expected positive num and samples, found {} and {}", request.num,
+            request.samples);
+  const SearchSpace& space = gan.space();
+  GenerateResult r;
+  r.labels = request_labels(gan.scales(), request, &r.notes);
+  if (request.params && std::find(gan.config().conditions.begin(), gan.config().conditions.end(),
+                                  "params") == gan.config().conditions.end())
+    r.notes.push_back("params: the generator is not conditioned on parameters; the bound only filters");
+
+  Generated g = gan.sample(r.labels, request.samples, request.seed);
+  r.sampled = request.samples;
+  std::unordered_map<std::string, double> dataset_acc;
+  std::vector<Arch> data_archs;
+  std::vector<double> data_acc;
+  for (const auto& rec : data.records) {
+    dataset_acc.emplace(space.hash(rec.arch), rec.acc);
+    data_archs.push_back(rec.arch);
+    data_acc.push_back(rec.acc);
+  }
+  std::vector<Candidate> unique;
+  std::unordered_set<std::string> seen;
+  auto realness = g.realness.contiguous();
+  for (size_t i = 0; i < g.archs.size(); ++i) {
+    if (!g.archs[i]) continue;
+    ++r.valid;
+    if (g.repaired[i]) ++r.repaired;
+    Candidate c;
+    c.arch = *g.archs[i];
+    c.hash = space.hash(c.arch);
+    if (!seen.insert(c.hash).second) continue;
+    c.repaired = g.repaired[i];
+    c.realness = realness[static_cast<int64_t>(i)].item<double>();
+    auto it = dataset_acc.find(c.hash);
+    if (it != dataset_acc.end()) c.dataset_acc = it->second;
+    unique.push_back(std::move(c));
+  }
+  r.unique = static_cast<int64_t>(unique.size());
+  if (unique.empty()) {
+    r.notes.push_back("no valid architecture was generated");
+    return r;
+  }
+  GraphRidge ridge;
+  ridge.fit(space, data_archs, data_acc);
+  std::vector<Arch> archs;
+  for (const auto& c : unique) archs.push_back(c.arch);
+  std::vector<double> pred = ridge.predict(space, archs);
+  for (size_t i = 0; i < unique.size(); ++i) {
+    unique[i].predicted_acc = pred[i];
+    unique[i].params = count_params(unique[i].arch);
+  }
+  std::vector<Candidate> meet;
+  for (const auto& c : unique) {
+    if (request.params && c.params > *request.params) {
+      ++r.over_bound;
+      continue;
+    }
+    meet.push_back(c);
+  }
+  auto by_pred = [](const Candidate& a, const Candidate& b) { return a.predicted_acc > b.predicted_acc; };
+  std::stable_sort(meet.begin(), meet.end(), by_pred);
+  if (static_cast<int64_t>(meet.size()) > request.num) meet.resize(static_cast<size_t>(request.num));
+  r.chosen = std::move(meet);
+  if (r.chosen.empty()) {
+    std::stable_sort(unique.begin(), unique.end(),
+                     [](const Candidate& a, const Candidate& b) { return a.params < b.params; });
+    if (unique.size() > 5) unique.resize(5);
+    r.closest = std::move(unique);
+    r.notes.push_back(fmt::format("no generated architecture has at most {} parameters (of {} "
+                                  "distinct valid ones; the smallest has {})",
+                                  format_count(*request.params), r.unique,
+                                  format_count(r.closest.front().params)));
+  }
+  return r;
+}
+
+double parse_count(const std::string& text, const std::string& what) {
+  const std::string t = trim(text);
+  NAS_CHECK(!t.empty(), "{}: expected a count such as 3M, 250k or 2000000, found nothing", what);
+  double scale = 1;
+  std::string digits = t;
+  const char last = static_cast<char>(std::toupper(static_cast<unsigned char>(t.back())));
+  if (std::isalpha(static_cast<unsigned char>(last))) {
+    if (last == 'K')
+      scale = 1e3;
+    else if (last == 'M')
+      scale = 1e6;
+    else if (last == 'G' || last == 'B')
+      scale = 1e9;
+    else
+      fail("{}: unknown suffix '{}' in '{}'; expected K, M or G (3M = 3,000,000)", what, t.back(), t);
+    digits = t.substr(0, t.size() - 1);
+  }
+  double v = 0;
+  try {
+    v = parse_double(digits, what);
+  } catch (const Error&) {
+    fail("{}: expected a count such as 3M, 250k or 2000000, found '{}'", what, t);
+  }
+  NAS_CHECK(std::isfinite(v) && v > 0, "{}: expected a positive count, found '{}'", what, t);
+  return v * scale;
+}
+
+}  // namespace nas::nag

@@ -1,0 +1,141 @@
+#include "generators/nag/nag_search.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "generators/nag/generate.h"
+#include "libnas/util/config.h"
+#include "libnas/util/error.h"
+#include "libnas/util/log.h"
+
+namespace nas::nag {
+
+void NagSearchConfig::validate() const {
+  NAS_CHECK(seed_archs >= 3, "config key nag.seed_archs: expected at least 3, found {}", seed_archs);
+  NAS_CHECK(new_archs >= 1, "config key nag.new_archs: expected at least 1, found {}", new_archs);
+  NAS_CHECK(iterations >= 1, "config key nag.iterations: expected at least 1, found {}", iterations);
+  NAS_CHECK(samples >= 1, "config key nag.samples: expected at least 1, found {}", samples);
+  gan.validate();
+  NAS_CHECK(gan.conditions.size() == 1,
+            "config key nag.gan.conditions: a search conditions on the objective only ([acc])");
+}
+
+NagSearch::NagSearch(const YAML::Node& cfg, std::shared_ptr<const SearchSpace> space, uint64_t seed)
+    : space_(std::move(space)), seed_(seed), rng_(seed) {
+  decode_config(cfg, cfg_, "nag");
+  cfg_.validate();
+  GraphShape::of(*space_);  // a graph view the generator can use, or a clear error now
+}
+
+YAML::Node NagSearch::config() const { return encode_config(cfg_); }
+
+std::vector<Arch> NagSearch::ask(int n) {
+  std::vector<Arch> out;
+  int attempts = 0;
+  while (seeded_ < cfg_.seed_archs && static_cast<int>(out.size()) < n) {
+    Arch a = space_->sample(rng_);
+    if (!known_.insert(space_->hash(a)).second && ++attempts < 1000) continue;
+    out.push_back(std::move(a));
+    ++seeded_;
+  }
+  if (!out.empty()) return out;
+  if (queue_.empty()) generate_round();
+  const size_t k = std::min(queue_.size(), static_cast<size_t>(n));
+  out.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(k));
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(k));
+  return out;
+}
+
+void NagSearch::tell(const std::vector<Trial>& trials) {
+  for (const Trial& t : trials) {
+    known_.insert(t.hash.empty() ? space_->hash(t.arch) : t.hash);
+    if (t.duplicate || std::isnan(t.objective)) continue;
+    NasRecord r;
+    r.arch = t.arch;
+    r.acc = t.objective;
+    r.params = t.metrics.params;
+    evaluated_.push_back(std::move(r));
+  }
+}
+
+void NagSearch::generate_round() {
+  const int64_t round = last_round_.round + 1;
+  last_round_ = RoundInfo{};
+  last_round_.round = round;
+  last_round_.trained_on = static_cast<int64_t>(evaluated_.size());
+  std::vector<Candidate> fresh;
+  if (static_cast<int64_t>(evaluated_.size()) >= cfg_.gan.classes) {
+    GanConfig gc = cfg_.gan;
+    gc.seed = static_cast<int64_t>(mix64(seed_ + 0x6e6167 * static_cast<uint64_t>(round)) >> 2);
+    const int64_t per_epoch =
+        std::max<int64_t>(1, static_cast<int64_t>(evaluated_.size()) / std::min<int64_t>(gc.train.batch_size, static_cast<int64_t>(evaluated_.size())));
+    gc.train.epochs = (cfg_.iterations + per_epoch - 1) / per_epoch;
+    NagGan gan(space_, gc, NagGan::fit_scales(gc, evaluated_), torch::kCPU);
+    gan.set_data(evaluated_);
+    EpochStats s;
+    for (int64_t e = 1; e <= gc.train.epochs; ++e) s = gan.train_epoch(e);
+    last_round_.d_loss = s.d_loss;
+    last_round_.g_loss = s.g_loss;
+    Generated g = gan.sample({gc.classes - 1}, cfg_.samples, mix64(static_cast<uint64_t>(gc.seed) + 1));
+    std::unordered_set<std::string> seen;
+    for (auto& a : g.archs) {
+      if (!a) continue;
+      ++last_round_.valid;
+      std::string h = space_->hash(*a);
+      if (known_.count(h) || !seen.insert(h).second) continue;
+      Candidate c;
+      c.arch = std::move(*a);
+      c.hash = std::move(h);
+      fresh.push_back(std::move(c));
+    }
+    if (!fresh.empty()) {
+      GraphRidge ridge;
+      std::vector<Arch> archs;
+      std::vector<double> y;
+      for (const auto& r : evaluated_) {
+        archs.push_back(r.arch);
+        y.push_back(r.acc);
+      }
+      ridge.fit(*space_, archs, y);
+      archs.clear();
+      for (const auto& c : fresh) archs.push_back(c.arch);
+      std::vector<double> pred = ridge.predict(*space_, archs);
+      for (size_t i = 0; i < fresh.size(); ++i) fresh[i].predicted_acc = pred[i];
+      std::stable_sort(fresh.begin(), fresh.end(), [](const Candidate& a, const Candidate& b) {
+        return a.predicted_acc > b.predicted_acc;
+      });
+    }
+  }
+  last_round_.unique_new = static_cast<int64_t>(fresh.size());
+  for (auto& c : fresh) {
+    if (static_cast<int64_t>(queue_.size()) >= cfg_.new_archs) break;
+    known_.insert(c.hash);
+    queue_.push_back(std::move(c.arch));
+  }
+  int attempts = 0;
+  while (static_cast<int64_t>(queue_.size()) < cfg_.new_archs && attempts++ < 1000) {
+    Arch a = space_->sample(rng_);
+    if (!known_.insert(space_->hash(a)).second) continue;
+    queue_.push_back(std::move(a));
+    ++last_round_.random_fill;
+  }
+  if (queue_.empty()) {
+    queue_.push_back(space_->sample(rng_));
+    ++last_round_.random_fill;
+  }
+  spdlog::debug("nag: round {}: GAN on {} archs (d {:.4f}, g {:.4f}); {} valid samples, {} new, {} random",
+                round, last_round_.trained_on, last_round_.d_loss, last_round_.g_loss,
+                last_round_.valid, last_round_.unique_new, last_round_.random_fill);
+}
+
+void register_nag_strategy() {
+  register_strategy("nag",
+                    "NAG: a conditional GAN over cell graphs trained on the answers, sampled from "
+                    "the top accuracy class (spaces with a graph view)",
+                    [](const YAML::Node& c, std::shared_ptr<const SearchSpace> s,
+                       uint64_t seed) -> std::unique_ptr<Strategy> {
+                      return std::make_unique<NagSearch>(c, std::move(s), seed);
+                    });
+}
+
+}  // namespace nas::nag

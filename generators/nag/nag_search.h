@@ -1,0 +1,78 @@
+// NAG as a search strategy on a query budget (`search --strategy nag`): propose `seed_archs`
+// random architectures; then, per round, fit the class boundaries to the objectives answered so
+// far, train a fresh conditional GAN on every answered architecture for `iterations`
+// iterations, generate `samples` architectures of the top class, drop those already proposed,
+// rank the rest by a ridge regression on the answers (generate.h) and propose the best
+// `new_archs` (topped up with random ones when too few are new).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "generators/nag/nag_gan.h"
+#include "libnas/search/strategy.h"
+
+namespace nas::nag {
+
+struct NagSearchConfig {
+  int64_t seed_archs = 20;
+  int64_t new_archs = 10;
+  int64_t iterations = 300;  // GAN iterations per round
+  int64_t samples = 500;     // generated per round
+  GanConfig gan;
+
+  NagSearchConfig() {
+    gan.model.g_node_size = 64;
+    gan.model.g_graph_size = 32;
+    gan.model.d_node_size = 64;
+    gan.model.d_graph_size = 32;
+    gan.train.batch_size = 32;
+    gan.train.quality_samples = 0;
+  }
+
+  template <class V>
+  void fields(V& v) {
+    v("seed_archs", seed_archs, "random architectures evaluated before the first GAN");
+    v("new_archs", new_archs, "architectures proposed per round");
+    v("iterations", iterations, "GAN training iterations per round");
+    v("samples", samples, "architectures generated per round (top accuracy class)");
+    v("gan", gan, "the GAN (train.epochs is ignored: see iterations)");
+  }
+  void validate() const;
+};
+
+class NagSearch : public Strategy {
+ public:
+  NagSearch(const YAML::Node& cfg, std::shared_ptr<const SearchSpace> space, uint64_t seed);
+  std::string name() const override { return "nag"; }
+  std::vector<Arch> ask(int n) override;
+  void tell(const std::vector<Trial>& trials) override;
+  YAML::Node config() const override;
+
+  struct RoundInfo {
+    int64_t round = 0;
+    int64_t trained_on = 0;
+    int64_t valid = 0, unique_new = 0, random_fill = 0;
+    double d_loss = 0, g_loss = 0;
+  };
+  const RoundInfo& last_round() const { return last_round_; }
+
+ private:
+  void generate_round();
+
+  NagSearchConfig cfg_;
+  std::shared_ptr<const SearchSpace> space_;
+  uint64_t seed_;
+  Rng rng_;
+  std::vector<NasRecord> evaluated_;
+  std::unordered_set<std::string> known_;
+  std::vector<Arch> queue_;
+  int64_t seeded_ = 0;
+  RoundInfo last_round_;
+};
+
+void register_nag_strategy();
+
+}  // namespace nas::nag

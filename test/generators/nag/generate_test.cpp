@@ -1,0 +1,117 @@
+#include "generators/nag/generate.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "libnas/util/error.h"
+#include "test_util.h"
+
+namespace nas::nag {
+namespace {
+
+TEST(NagParseCount, ReadsSuffixesAndRejectsNonsense) {
+  EXPECT_EQ(parse_count("3M", "--params"), 3e6);
+  EXPECT_EQ(parse_count("250k", "--params"), 250e3);
+  EXPECT_EQ(parse_count("1.5G", "--params"), 1.5e9);
+  EXPECT_EQ(parse_count("2000000", "--params"), 2e6);
+  for (const char* bad : {"-3M", "3Q", "", "M", "0", "abc", "3MM"})
+    EXPECT_THROW(parse_count(bad, "--params"), Error) << bad;
+}
+
+TEST(NagRequest, MapsRealUnitsToClassesAndSaysWhatCannotBeMet) {
+  std::vector<ConditionScale> scales = {ConditionScale::fit("acc", {70, 75, 80, 85, 90, 95}, 3),
+                                        ConditionScale::fit("params", {1e6, 2e6, 3e6, 4e6, 5e6, 6e6}, 3)};
+  GenerateRequest r;
+  r.acc = 97;
+  r.params = 3e6;
+  std::vector<std::string> notes;
+  EXPECT_EQ(request_labels(scales, r, &notes), (std::vector<int64_t>{2, 0}));
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_NE(notes[0].find("no architecture of the NAS dataset reaches it"), std::string::npos) << notes[0];
+  // Splits at the sorted values 2 and 4 of 6: acc 80 and 90, params 3M and 5M.
+  r.acc = 82;
+  r.params = 5.5e6;
+  EXPECT_EQ(request_labels(scales, r, nullptr), (std::vector<int64_t>{1, 2}));
+  r.acc = 80;  // a tie goes to the lower class
+  EXPECT_EQ(request_labels(scales, r, nullptr)[0], 0);
+  r.acc.reset();
+  r.params.reset();
+  EXPECT_EQ(request_labels(scales, r, nullptr), (std::vector<int64_t>{2, 1}));
+}
+
+TEST(NagRidge, LearnsAnAdditiveLandscapeOverTheGraphView) {
+  auto space = make_space("nb201");
+  Rng rng(3);
+  std::vector<Arch> train, test;
+  std::vector<double> y_train, y_test;
+  auto score = [&](const Arch& a) {
+    auto t = space->to_tokens(a);
+    double s = 0;
+    for (size_t i = 0; i < t.size(); ++i) s += (static_cast<double>(i) + 1) * t[i];
+    return s;
+  };
+  for (int i = 0; i < 300; ++i) {
+    Arch a = space->sample(rng);
+    (i < 200 ? train : test).push_back(a);
+    (i < 200 ? y_train : y_test).push_back(score(a));
+  }
+  GraphRidge ridge;
+  ridge.fit(*space, train, y_train, 1e-3);
+  auto p = ridge.predict(*space, test);
+  double err = 0;
+  for (size_t i = 0; i < p.size(); ++i) err = std::max(err, std::abs(p[i] - y_test[i]));
+  EXPECT_LT(err, 0.1);
+}
+
+// The acceptance on NAS-Bench-201 CIFAR-10 in benchmark mode: a GAN trained on 1000
+// random records generates, for the top accuracy class, architectures whose mean test accuracy
+// is well above that of random architectures; with a parameter bound every one meets it.
+TEST(NagBenchmark, TopClassOfNb201BeatsRandomAndParamBoundsHold) {
+  NAS_REQUIRE_DATA(file, "nas-bench-201/nb201_all.csv");
+  auto bench = open_benchmark("nb201-cifar10");
+  NasDataset data = nas_dataset_from_benchmark(*bench, 1000, 0);
+  GanConfig cfg;
+  cfg.conditions = {"acc", "params"};
+  cfg.model.g_node_size = 64;
+  cfg.model.g_graph_size = 32;
+  cfg.model.d_node_size = 64;
+  cfg.model.d_graph_size = 32;
+  cfg.train.quality_samples = 0;
+  NagGan gan(bench->space_ptr(), cfg, NagGan::fit_scales(cfg, data.records), torch::kCPU);
+  gan.set_data(data.records);
+  const auto t0 = std::chrono::steady_clock::now();
+  EpochStats s;
+  for (int64_t e = 1; e <= 40; ++e) s = gan.train_epoch(e);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  double random_mean = 0;
+  {
+    Rng rng(99);
+    for (int i = 0; i < 1000; ++i) random_mean += bench->query(bench->space().sample(rng)).test_acc;
+    random_mean /= 1000;
+  }
+  GenerateRequest req;
+  req.samples = 500;
+  req.num = 50;
+  req.acc = 95;
+  GenerateResult top = generate_archs(gan, data, req, make_param_counter(data, bench->space_ptr()));
+  ASSERT_GE(top.chosen.size(), 10u);
+  double top_mean = 0;
+  for (const auto& c : top.chosen) top_mean += bench->query(c.arch).test_acc;
+  top_mean /= static_cast<double>(top.chosen.size());
+
+  req.params = 0.5e6;
+  GenerateResult bounded = generate_archs(gan, data, req, make_param_counter(data, bench->space_ptr()));
+  ASSERT_FALSE(bounded.chosen.empty());
+  for (const auto& c : bounded.chosen) EXPECT_LE(bench->query(c.arch).params, 0.5e6);
+  std::printf("nb201: 40 epochs in %.1f s (d %.3f, g %.3f); top class: %zu archs, mean test %.2f "
+              "(valid %lld of %lld, %lld unique); random mean test %.2f; bounded: %zu archs\n",
+              secs, s.d_loss, s.g_loss, top.chosen.size(), top_mean, static_cast<long long>(top.valid),
+              static_cast<long long>(top.sampled), static_cast<long long>(top.unique), random_mean,
+              bounded.chosen.size());
+  EXPECT_GT(top_mean, random_mean + 3.0);
+}
+
+}  // namespace
+}  // namespace nas::nag

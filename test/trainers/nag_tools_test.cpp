@@ -1,0 +1,127 @@
+// build_nas_dataset, train_gan and generate_archs as a user runs them: a benchmark-mode dataset,
+// a short GAN run, its resume, generation under a parameter bound, and bad requests.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "generators/nag/nas_dataset.h"
+#include "libnas/util/file_io.h"
+#include "libnas/util/json.h"
+#include "libnas/util/strings.h"
+#include "test_util.h"
+
+namespace nas {
+namespace {
+
+using test::run_tool;
+using test::TempDir;
+using test::ToolResult;
+
+std::vector<std::string> small_gan(const std::string& dataset, const std::string& out, int epochs) {
+  return {"--dataset", dataset, "--epochs", std::to_string(epochs), "--threads", "1",
+          "--set", "conditions=[acc, params]", "--set", "model.g_node_size=16",
+          "--set", "model.g_graph_size=8", "--set", "model.d_node_size=16",
+          "--set", "model.d_graph_size=8", "--set", "train.batch_size=32",
+          "--set", "train.quality_samples=20", "--out", out};
+}
+
+TEST(NagTools, BenchmarkDatasetGanResumeAndGenerationUnderABound) {
+  NAS_REQUIRE_DATA(file, "nas-bench-201/nb201_all.csv");
+  TempDir dir;
+  const std::string ds = dir.file("ds");
+  ToolResult b = run_tool("build_nas_dataset", {"--benchmark", "nb201-cifar10", "--records", "200",
+                                                "--seed", "1", "--out", ds});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_NE(b.out.find("200 records of space nb201"), std::string::npos) << b.out;
+  nag::NasDataset data = nag::read_nas_dataset(ds + "/nas_dataset.jsonl");
+  ASSERT_EQ(data.records.size(), 200u);
+  EXPECT_EQ(data.benchmark, "nb201-cifar10");
+
+  // Three epochs at once, and two then a resume to three: the same history and generator.
+  const std::string full = dir.file("full"), cut = dir.file("cut");
+  ToolResult t = run_tool("train_gan", small_gan(ds + "/nas_dataset.jsonl", full, 3));
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("trained on 200 records for 3 epochs"), std::string::npos) << t.out;
+  ASSERT_EQ(run_tool("train_gan", small_gan(ds + "/nas_dataset.jsonl", cut, 2)).exit_code, 0);
+  ToolResult r = run_tool("train_gan", {"--out", cut, "--resume", "--epochs", "3", "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto strip = [](const std::string& path) {
+    std::string out;
+    for (const auto& line : split(read_file(path), '\n')) {
+      if (trim(line).empty()) continue;
+      Json j = parse_json(line, path);
+      j.erase("seconds");
+      out += j.dump() + "\n";
+    }
+    return out;
+  };
+  EXPECT_EQ(strip(full + "/history.jsonl"), strip(cut + "/history.jsonl"));
+  const std::string h = read_file(full + "/history.jsonl");
+  EXPECT_NE(h.find("\"validity\""), std::string::npos);
+
+  ToolResult g = run_tool("generate_archs", {"--run", full, "--acc", "0.93", "--params", "0.4M",
+                                             "--num", "5", "--samples", "300", "--threads", "1"});
+  ASSERT_EQ(g.exit_code, 0) << g.out << g.err;
+  EXPECT_NE(g.out.find("acc 93.00 %: class 3 of 3"), std::string::npos) << g.out;
+  auto lines = split(read_file(full + "/generated.txt"), '\n');
+  auto bench = open_benchmark("nb201-cifar10");
+  int archs = 0;
+  for (const auto& line : lines) {
+    if (trim(line).empty() || line[0] == '#') continue;
+    ++archs;
+    EXPECT_LE(bench->query(bench->space().parse(line)).params, 0.4e6) << line;
+  }
+  EXPECT_GE(archs, 1);
+  EXPECT_LE(archs, 5);
+
+  // A bound below every NB201 cell: nothing meets it, the closest are shown, exit 1.
+  ToolResult none = run_tool("generate_archs", {"--run", full, "--params", "1k", "--samples", "50",
+                                                "--threads", "1"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.out.find("closest (fewest parameters)"), std::string::npos) << none.out;
+  EXPECT_NE(none.out.find("no generated architecture has at most 1.0k parameters"), std::string::npos)
+      << none.out;
+}
+
+TEST(NagTools, BadRequestsAreOneLineAndExitTwo) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("empty"));
+  std::filesystem::create_directories(dir.file("unfinished"));
+  test::write_text(dir.file("unfinished/config.yaml"), "dataset: x\n");
+  const std::vector<std::vector<std::string>> cases = {
+      {"--run", dir.path(), "--acc", "1.7"},
+      {"--run", dir.path(), "--acc", "0"},
+      {"--run", dir.path(), "--params", "-3M"},
+      {"--run", dir.path(), "--params", "3Q"},
+      {"--run", dir.path(), "--num", "0"},
+      {"--run", dir.file("empty"), "--acc", "0.9"},
+      {"--run", dir.file("unfinished"), "--acc", "0.9"},
+      {"--run", dir.file("missing"), "--acc", "0.9"},
+  };
+  for (const auto& args : cases) {
+    ToolResult r = run_tool("generate_archs", args);
+    EXPECT_EQ(r.exit_code, 2) << join(args, " ") << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << join(args, " ") << ": " << r.err;
+  }
+  ToolResult u = run_tool("generate_archs", {"--run", dir.file("unfinished"), "--acc", "0.9"});
+  EXPECT_NE(u.err.find("no trained generator"), std::string::npos) << u.err;
+  ToolResult q = run_tool("generate_archs", {"--run", dir.path(), "--params", "3Q"});
+  EXPECT_NE(q.err.find("unknown suffix"), std::string::npos) << q.err;
+
+  ToolResult t = run_tool("train_gan", {"--dataset", dir.file("nope.jsonl"), "--out", dir.file("o")});
+  EXPECT_EQ(t.exit_code, 2);
+  EXPECT_NE(t.err.find("build_nas_dataset"), std::string::npos) << t.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("o")));
+  ToolResult c = run_tool("train_gan", {"--dataset", dir.file("nope.jsonl"), "--set", "conditions=[params]"});
+  EXPECT_EQ(c.exit_code, 2);
+  EXPECT_NE(c.err.find("expected [acc] or [acc, params]"), std::string::npos) << c.err;
+  ToolResult m = run_tool("build_nas_dataset", {"--set", "mode=grid", "--out", dir.file("b")});
+  EXPECT_EQ(m.exit_code, 2);
+  EXPECT_NE(m.err.find("one-shot or benchmark"), std::string::npos) << m.err;
+  ToolResult k = run_tool("build_nas_dataset", {"--benchmark", "nb999", "--out", dir.file("b")});
+  EXPECT_EQ(k.exit_code, 2) << k.err;
+}
+
+}  // namespace
+}  // namespace nas
