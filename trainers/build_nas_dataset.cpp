@@ -6,7 +6,6 @@
 #include "libnas/util/config.h"
 #include "libnas/util/device.h"
 #include "libnas/util/error.h"
-#include "libnas/util/file_io.h"
 #include "libnas/util/log.h"
 #include "libnas/util/run_dir.h"
 
@@ -36,11 +35,7 @@ int main(int argc, char** argv) {
   app.add_flag("--print-config", print_config, "Print the resolved config and exit");
 
   return tool.run(argc, argv, [&]() -> int {
-    NAS_CHECK(!common.resume || !common.out.empty(),
-              "--resume needs --out RUN_DIR naming the run to continue");
-    if (common.resume && common.config.empty() && nas::file_exists(common.out + "/config.yaml"))
-      common.config = common.out + "/config.yaml";
-    YAML::Node root = common.load_config();
+    YAML::Node root = common.load_run_config();
     NAS_CHECK(o_records->count() == 0 || records > 0, "--records: expected a positive count, found {}", records);
     if (o_bench->count()) {
       root["mode"] = "benchmark";

@@ -65,9 +65,8 @@ int main(int argc, char** argv) {
     const torch::Device device = nas::parse_device(common.device);
     nas::nag::TrainedGan t = nas::nag::load_trained_gan(run, device);
     const nas::SearchSpace& space = t.gan->space();
-    std::shared_ptr<const nas::SearchSpace> space_ptr = nas::make_space(t.data.space);
-    nas::nag::GenerateResult r =
-        nas::nag::generate_archs(*t.gan, t.data, req, nas::nag::make_param_counter(t.data, space_ptr));
+    nas::nag::GenerateResult r = nas::nag::generate_archs(
+        *t.gan, t.data, req, nas::nag::make_param_counter(t.data, t.gan->space_ptr()));
     for (const auto& n : r.notes) std::printf("%s\n", n.c_str());
     std::printf("generated %lld: %lld valid (%lld repaired), %lld distinct, %lld over the parameter bound\n",
                 static_cast<long long>(r.sampled), static_cast<long long>(r.valid),

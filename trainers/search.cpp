@@ -112,13 +112,7 @@ int main(int argc, char** argv) {
       for (const auto& b : nas::benchmark_names()) std::printf("  %s\n", b.c_str());
       return 0;
     }
-    NAS_CHECK(!common.resume || !common.out.empty(),
-              "--resume needs --out RUN_DIR naming the run to continue");
-    // A resumed run reuses its own resolved config unless another one is named.
-    if (common.resume && common.config.empty() && !common.out.empty() &&
-        nas::file_exists(common.out + "/config.yaml"))
-      common.config = common.out + "/config.yaml";
-    YAML::Node root = common.load_config();
+    YAML::Node root = common.load_run_config();
     if (root["strategy"].IsSequence()) {
       std::vector<std::string> names;
       for (const auto& n : root["strategy"]) names.push_back(n.as<std::string>());

@@ -37,11 +37,7 @@ int main(int argc, char** argv) {
   app.add_flag("--print-config", print_config, "Print the resolved config and exit");
 
   return tool.run(argc, argv, [&]() -> int {
-    NAS_CHECK(!common.resume || !common.out.empty(),
-              "--resume needs --out RUN_DIR naming the run to continue");
-    if (common.resume && common.config.empty() && nas::file_exists(common.out + "/config.yaml"))
-      common.config = common.out + "/config.yaml";
-    YAML::Node root = common.load_config();
+    YAML::Node root = common.load_run_config();
     NAS_CHECK(o_epochs->count() == 0 || epochs > 0, "--epochs: expected a positive value, found {}", epochs);
     if (o_dataset->count()) root["dataset"] = dataset;
     if (o_epochs->count()) root["train"]["epochs"] = epochs;

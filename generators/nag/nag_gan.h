@@ -129,6 +129,7 @@ class NagGan {
   const std::vector<ConditionScale>& scales() const { return scales_; }
   const GanConfig& config() const { return cfg_; }
   const SearchSpace& space() const { return *space_; }
+  std::shared_ptr<const SearchSpace> space_ptr() const { return space_; }
   int64_t epochs_done() const { return epochs_done_; }
   Generator& generator() { return g_; }
   Discriminator& discriminator() { return d_; }

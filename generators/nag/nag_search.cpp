@@ -21,34 +21,18 @@ void NagSearchConfig::validate() const {
 }
 
 NagSearch::NagSearch(const YAML::Node& cfg, std::shared_ptr<const SearchSpace> space, uint64_t seed)
-    : space_(std::move(space)), seed_(seed), rng_(seed) {
+    : SeededQueueStrategy(std::move(space), seed), seed_(seed) {
   decode_config(cfg, cfg_, "nag");
   cfg_.validate();
+  seed_archs_ = cfg_.seed_archs;
   GraphShape::of(*space_);  // a graph view the generator can use, or a clear error now
 }
 
 YAML::Node NagSearch::config() const { return encode_config(cfg_); }
 
-std::vector<Arch> NagSearch::ask(int n) {
-  std::vector<Arch> out;
-  int attempts = 0;
-  while (seeded_ < cfg_.seed_archs && static_cast<int>(out.size()) < n) {
-    Arch a = space_->sample(rng_);
-    if (!known_.insert(space_->hash(a)).second && ++attempts < 1000) continue;
-    out.push_back(std::move(a));
-    ++seeded_;
-  }
-  if (!out.empty()) return out;
-  if (queue_.empty()) generate_round();
-  const size_t k = std::min(queue_.size(), static_cast<size_t>(n));
-  out.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(k));
-  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(k));
-  return out;
-}
-
 void NagSearch::tell(const std::vector<Trial>& trials) {
+  remember(trials);
   for (const Trial& t : trials) {
-    known_.insert(t.hash.empty() ? space_->hash(t.arch) : t.hash);
     if (t.duplicate || std::isnan(t.objective)) continue;
     NasRecord r;
     r.arch = t.arch;
@@ -58,7 +42,7 @@ void NagSearch::tell(const std::vector<Trial>& trials) {
   }
 }
 
-void NagSearch::generate_round() {
+void NagSearch::refill() {
   const int64_t round = last_round_.round + 1;
   last_round_ = RoundInfo{};
   last_round_.round = round;
@@ -112,17 +96,8 @@ void NagSearch::generate_round() {
     known_.insert(c.hash);
     queue_.push_back(std::move(c.arch));
   }
-  int attempts = 0;
-  while (static_cast<int64_t>(queue_.size()) < cfg_.new_archs && attempts++ < 1000) {
-    Arch a = space_->sample(rng_);
-    if (!known_.insert(space_->hash(a)).second) continue;
-    queue_.push_back(std::move(a));
-    ++last_round_.random_fill;
-  }
-  if (queue_.empty()) {
-    queue_.push_back(space_->sample(rng_));
-    ++last_round_.random_fill;
-  }
+  last_round_.random_fill += top_up_random(static_cast<size_t>(cfg_.new_archs));
+  last_round_.random_fill += ensure_proposal();
   spdlog::debug("nag: round {}: GAN on {} archs (d {:.4f}, g {:.4f}); {} valid samples, {} new, {} random",
                 round, last_round_.trained_on, last_round_.d_loss, last_round_.g_loss,
                 last_round_.valid, last_round_.unique_new, last_round_.random_fill);

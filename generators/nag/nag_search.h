@@ -8,7 +8,6 @@
 
 #include <memory>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "generators/nag/nag_gan.h"
@@ -43,11 +42,10 @@ struct NagSearchConfig {
   void validate() const;
 };
 
-class NagSearch : public Strategy {
+class NagSearch : public SeededQueueStrategy {
  public:
   NagSearch(const YAML::Node& cfg, std::shared_ptr<const SearchSpace> space, uint64_t seed);
   std::string name() const override { return "nag"; }
-  std::vector<Arch> ask(int n) override;
   void tell(const std::vector<Trial>& trials) override;
   YAML::Node config() const override;
 
@@ -60,16 +58,11 @@ class NagSearch : public Strategy {
   const RoundInfo& last_round() const { return last_round_; }
 
  private:
-  void generate_round();
+  void refill() override;
 
   NagSearchConfig cfg_;
-  std::shared_ptr<const SearchSpace> space_;
   uint64_t seed_;
-  Rng rng_;
   std::vector<NasRecord> evaluated_;
-  std::unordered_set<std::string> known_;
-  std::vector<Arch> queue_;
-  int64_t seeded_ = 0;
   RoundInfo last_round_;
 };
 

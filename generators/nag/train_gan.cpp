@@ -1,6 +1,7 @@
 #include "generators/nag/train_gan.h"
 
 #include <chrono>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -94,12 +95,14 @@ TrainGanResult run_train_gan(const TrainGanConfig& cfg, torch::Device device, co
 
 TrainedGan load_trained_gan(const std::string& run_dir, torch::Device device) {
   const std::string gan_file = run_dir + "/gan.pt";
-  NAS_CHECK(file_exists(run_dir + "/config.yaml") || file_exists(gan_file),
-            "--run {}: not a train_gan run directory (no config.yaml, no gan.pt)", run_dir);
-  NAS_CHECK(file_exists(gan_file),
-            "--run {}: no trained generator (gan.pt); train_gan has not finished there (continue "
-            "it with train_gan --out {} --resume)",
+  NAS_CHECK(std::filesystem::is_directory(run_dir), "--run {}: no such directory (train a generator with train_gan first)",
+            run_dir);
+  NAS_CHECK(file_exists(gan_file) || !file_exists(run_dir + "/checkpoints/gan.pt"),
+            "--run {}: no trained generator yet (gan.pt); train_gan has not finished there "
+            "(continue it with train_gan --out {} --resume)",
             run_dir, run_dir);
+  NAS_CHECK(file_exists(gan_file), "--run {}: not a train_gan run directory (it has no generator, gan.pt)",
+            run_dir);
   TrainedGan t;
   t.data = read_nas_dataset(run_dir + "/nas_dataset.jsonl");
   Json meta = read_checkpoint_meta(gan_file);

@@ -23,9 +23,10 @@ void NaoSearchConfig::validate() const {
 
 NaoSearch::NaoSearch(const YAML::Node& cfg, std::shared_ptr<const SearchSpace> space,
                      uint64_t seed)
-    : space_(std::move(space)), seed_(seed), rng_(seed) {
+    : SeededQueueStrategy(std::move(space), seed), seed_(seed) {
   decode_config(cfg, cfg_, "nao");
   cfg_.validate();
+  seed_archs_ = cfg_.seed_archs;
   NAS_CHECK(space_->has_sequence_view(),
             "strategy nao: space {} has no sequence view (nao reads architectures as token "
             "sequences)",
@@ -38,28 +39,9 @@ NaoSearch::NaoSearch(const YAML::Node& cfg, std::shared_ptr<const SearchSpace> s
 
 YAML::Node NaoSearch::config() const { return encode_config(cfg_); }
 
-std::vector<Arch> NaoSearch::ask(int n) {
-  std::vector<Arch> out;
-  // The random seed pool. A space smaller than the pool ends up proposing duplicates, which
-  // the Runner answers from its cache.
-  int attempts = 0;
-  while (seeded_ < cfg_.seed_archs && static_cast<int>(out.size()) < n) {
-    Arch a = space_->sample(rng_);
-    if (!known_.insert(space_->hash(a)).second && ++attempts < 1000) continue;
-    out.push_back(std::move(a));
-    ++seeded_;
-  }
-  if (!out.empty()) return out;
-  if (queue_.empty()) update_and_generate();
-  const size_t k = std::min(queue_.size(), static_cast<size_t>(n));
-  out.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(k));
-  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(k));
-  return out;
-}
-
 void NaoSearch::tell(const std::vector<Trial>& trials) {
+  remember(trials);
   for (const Trial& t : trials) {
-    known_.insert(t.hash.empty() ? space_->hash(t.arch) : t.hash);
     if (t.duplicate) continue;
     evaluated_.push_back({space_->to_tokens(t.arch), t.objective,
                           static_cast<int64_t>(evaluated_.size())});
@@ -116,7 +98,7 @@ void NaoSearch::train_controller(const std::vector<std::vector<int>>& seqs,
   }
 }
 
-void NaoSearch::update_and_generate() {
+void NaoSearch::refill() {
   const int64_t round = last_round_.round + 1;
   last_round_ = RoundInfo{};
   last_round_.round = round;
@@ -152,25 +134,12 @@ void NaoSearch::update_and_generate() {
   last_round_.last_step = g.last_step;
   last_round_.decoded_new = static_cast<int64_t>(g.archs.size());
   last_round_.candidates = g.decoded;
-  int64_t found = last_round_.decoded_new;
   for (auto& a : g.archs) queue_.push_back(std::move(a));
-  if (cfg_.fill_random) {
-    int attempts = 0;
-    while (found < cfg_.generation.new_archs && attempts < 1000) {
-      Arch a = space_->sample(rng_);
-      ++attempts;
-      if (!known_.insert(space_->hash(a)).second) continue;
-      queue_.push_back(std::move(a));
-      ++found;
-      ++last_round_.random_fill;
-    }
-  }
-  if (queue_.empty()) {
-    // Everything nearby is known and no random fill was allowed: one random proposal keeps the
-    // run going (the Runner stops a run that only repeats itself).
-    queue_.push_back(space_->sample(rng_));
-    ++last_round_.random_fill;
-  }
+  if (cfg_.fill_random)
+    last_round_.random_fill += top_up_random(static_cast<size_t>(cfg_.generation.new_archs));
+  // Everything nearby is known and no random fill was allowed: one random proposal keeps the
+  // run going.
+  last_round_.random_fill += ensure_proposal();
   spdlog::debug(
       "nao: update {}: controller {} on {} archs (loss {:.4f}, mse {:.4f}, nll {:.4f}, pairwise "
       "accuracy {:.3f}, {:.1f} s); {} new archs along the gradient (of {} decoded, step up to {}), "

@@ -27,7 +27,6 @@
 
 #include <memory>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "generators/nao/controller.h"
@@ -64,12 +63,11 @@ struct NaoSearchConfig {
   void validate() const;
 };
 
-class NaoSearch : public Strategy {
+class NaoSearch : public SeededQueueStrategy {
  public:
   // nas::Error when the space has no sequence view or a config value is out of range.
   NaoSearch(const YAML::Node& cfg, std::shared_ptr<const SearchSpace> space, uint64_t seed);
   std::string name() const override { return "nao"; }
-  std::vector<Arch> ask(int n) override;
   void tell(const std::vector<Trial>& trials) override;
   YAML::Node config() const override;
   void set_checkpoint_dir(const std::string& dir) override { checkpoint_dir_ = dir; }
@@ -93,7 +91,7 @@ class NaoSearch : public Strategy {
   Controller& controller() { return controller_; }
 
  private:
-  void update_and_generate();
+  void refill() override;
   void train_controller(const std::vector<std::vector<int>>& seqs,
                         const std::vector<double>& targets);
 
@@ -103,16 +101,11 @@ class NaoSearch : public Strategy {
     int64_t order;
   };
   NaoSearchConfig cfg_;
-  std::shared_ptr<const SearchSpace> space_;
   SequenceSpec spec_;
   uint64_t seed_;
-  Rng rng_;
   Controller controller_{nullptr};
   std::string checkpoint_dir_;
   std::vector<Evaluated> evaluated_;
-  std::unordered_set<std::string> known_;  // hashes evaluated or queued
-  std::vector<Arch> queue_;  // decoded proposals not yet asked
-  int64_t seeded_ = 0;
   RoundInfo last_round_;
   int64_t rounds_read_back_ = 0;
 };

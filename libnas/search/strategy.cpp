@@ -1,5 +1,6 @@
 #include "libnas/search/strategy.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -101,6 +102,51 @@ bool better_objective(double a, double b) {
   if (std::isnan(a)) return false;
   if (std::isnan(b)) return true;
   return a > b;
+}
+
+SeededQueueStrategy::SeededQueueStrategy(std::shared_ptr<const SearchSpace> space, uint64_t seed)
+    : space_(std::move(space)), rng_(seed) {}
+
+std::vector<Arch> SeededQueueStrategy::ask(int n) {
+  std::vector<Arch> out;
+  // The random seed pool. A space smaller than the pool ends up proposing duplicates, which
+  // the Runner answers from its cache.
+  int attempts = 0;
+  while (seeded_ < seed_archs_ && static_cast<int>(out.size()) < n) {
+    Arch a = space_->sample(rng_);
+    if (!known_.insert(space_->hash(a)).second && ++attempts < 1000) continue;
+    out.push_back(std::move(a));
+    ++seeded_;
+  }
+  if (!out.empty()) return out;
+  if (queue_.empty()) refill();
+  const size_t k = std::min(queue_.size(), static_cast<size_t>(n));
+  out.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(k));
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(k));
+  return out;
+}
+
+void SeededQueueStrategy::remember(const std::vector<Trial>& trials) {
+  for (const Trial& t : trials) known_.insert(t.hash.empty() ? space_->hash(t.arch) : t.hash);
+}
+
+int64_t SeededQueueStrategy::top_up_random(size_t target) {
+  int64_t added = 0;
+  int attempts = 0;
+  while (queue_.size() < target && attempts < 1000) {
+    Arch a = space_->sample(rng_);
+    ++attempts;
+    if (!known_.insert(space_->hash(a)).second) continue;
+    queue_.push_back(std::move(a));
+    ++added;
+  }
+  return added;
+}
+
+int64_t SeededQueueStrategy::ensure_proposal() {
+  if (!queue_.empty()) return 0;
+  queue_.push_back(space_->sample(rng_));
+  return 1;
 }
 
 }  // namespace nas

@@ -8,11 +8,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "libnas/bench/tabular_benchmark.h"
 #include "libnas/encoding/cell_dag.h"
 #include "libnas/spaces/search_space.h"
+#include "libnas/util/rng.h"
 
 namespace nas {
 
@@ -49,6 +51,38 @@ class Strategy {
   // skip recomputing what the replay would recompute identically. Called before the first ask
   // when the run has a directory; strategies without such state ignore it.
   virtual void set_checkpoint_dir(const std::string& dir) {}
+};
+
+// The pattern of the model-based generators (NAO, NAG): propose `seed_archs` distinct random
+// architectures, then serve proposals from a queue that the subclass refills (train its model
+// on what was answered, generate) whenever it runs empty. The hashes of everything proposed or
+// answered are kept in known_, so a subclass can skip what is known.
+class SeededQueueStrategy : public Strategy {
+ public:
+  std::vector<Arch> ask(int n) override;
+
+ protected:
+  // The subclass sets seed_archs_ from its config.
+  SeededQueueStrategy(std::shared_ptr<const SearchSpace> space, uint64_t seed);
+  // Called when the seeds are out and the queue is empty; fills queue_.
+  virtual void refill() = 0;
+  // Adds the trials' hashes to known_ (a subclass's tell calls it).
+  void remember(const std::vector<Trial>& trials);
+  // Appends random architectures not in known_ (adding them) until queue_ holds `target`, with
+  // at most 1000 draws; returns how many it appended.
+  int64_t top_up_random(size_t target);
+  // One random proposal (known or not) when queue_ is empty, so a run that only repeats itself
+  // still gets an answer and the Runner can stop it; returns how many it appended (0 or 1).
+  int64_t ensure_proposal();
+
+  std::shared_ptr<const SearchSpace> space_;
+  Rng rng_;
+  std::unordered_set<std::string> known_;  // hashes proposed or answered
+  std::vector<Arch> queue_;                // generated proposals not yet asked
+  int64_t seed_archs_ = 0;
+
+ private:
+  int64_t seeded_ = 0;
 };
 
 // Builds a strategy from its config section (a map; null = defaults). Each strategy decodes the

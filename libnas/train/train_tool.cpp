@@ -300,12 +300,7 @@ int run_train_tool(int argc, char** argv, const TrainToolSpec& spec) {
     init_threads(common.threads);
     const torch::Device device = parse_device(common.device);
     if (!flags.eval.empty()) return evaluate_saved(flags, device);
-    NAS_CHECK(!common.resume || !common.out.empty(),
-              "--resume needs --out RUN_DIR naming the run to continue");
-    // A resumed run reuses its own resolved config unless another one is named.
-    if (common.resume && common.config.empty() && file_exists(common.out + "/config.yaml"))
-      common.config = common.out + "/config.yaml";
-    YAML::Node root = common.load_config();
+    YAML::Node root = common.load_run_config();
     apply_flags(flags, tool.app(), common, root);
     return train(spec, decode_job(root, spec), common, device);
   });

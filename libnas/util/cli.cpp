@@ -7,6 +7,7 @@
 
 #include "libnas/util/config.h"
 #include "libnas/util/error.h"
+#include "libnas/util/file_io.h"
 #include "libnas/util/log.h"
 
 namespace nas {
@@ -16,6 +17,12 @@ YAML::Node CommonOptions::load_config() const {
   NAS_CHECK(root.IsMap(), "config file {}: expected a map of keys at the top level", config);
   apply_overrides(root, sets);
   return root;
+}
+
+YAML::Node CommonOptions::load_run_config() {
+  NAS_CHECK(!resume || !out.empty(), "--resume needs --out RUN_DIR naming the run to continue");
+  if (resume && config.empty() && file_exists(out + "/config.yaml")) config = out + "/config.yaml";
+  return load_config();
 }
 
 Tool::Tool(std::string name, std::string description)

@@ -34,6 +34,9 @@ struct CommonOptions {
 
   // The YAML config: --config file (if any) with --set overrides applied.
   YAML::Node load_config() const;
+  // The same for a tool with a run directory: --resume needs --out, and a resumed run reuses
+  // its own RUN_DIR/config.yaml unless --config names another one.
+  YAML::Node load_run_config();
 };
 
 enum CommonFlags : unsigned {

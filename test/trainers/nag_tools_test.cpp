@@ -87,8 +87,8 @@ TEST(NagTools, BenchmarkDatasetGanResumeAndGenerationUnderABound) {
 TEST(NagTools, BadRequestsAreOneLineAndExitTwo) {
   TempDir dir;
   std::filesystem::create_directories(dir.file("empty"));
-  std::filesystem::create_directories(dir.file("unfinished"));
-  test::write_text(dir.file("unfinished/config.yaml"), "dataset: x\n");
+  std::filesystem::create_directories(dir.file("unfinished/checkpoints"));
+  test::write_text(dir.file("unfinished/checkpoints/gan.pt"), "x");
   const std::vector<std::vector<std::string>> cases = {
       {"--run", dir.path(), "--acc", "1.7"},
       {"--run", dir.path(), "--acc", "0"},
@@ -105,7 +105,9 @@ TEST(NagTools, BadRequestsAreOneLineAndExitTwo) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << join(args, " ") << ": " << r.err;
   }
   ToolResult u = run_tool("generate_archs", {"--run", dir.file("unfinished"), "--acc", "0.9"});
-  EXPECT_NE(u.err.find("no trained generator"), std::string::npos) << u.err;
+  EXPECT_NE(u.err.find("train_gan has not finished"), std::string::npos) << u.err;
+  ToolResult e = run_tool("generate_archs", {"--run", dir.file("empty"), "--acc", "0.9"});
+  EXPECT_NE(e.err.find("not a train_gan run directory"), std::string::npos) << e.err;
   ToolResult q = run_tool("generate_archs", {"--run", dir.path(), "--params", "3Q"});
   EXPECT_NE(q.err.find("unknown suffix"), std::string::npos) << q.err;
 
