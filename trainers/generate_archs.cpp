@@ -88,13 +88,15 @@ int main(int argc, char** argv) {
     }
     if (out.empty()) out = run + "/generated.txt";
     std::string text = fmt::format(
-        "# generate_archs --run {}{}{}: best first (predicted accuracy {} of the NAS dataset)\n", run,
-        req.acc ? fmt::format(" --acc {}", acc) : "", req.params ? " --params " + params_text : "",
-        t.data.benchmark.empty() ? "in the units" : "on the scale");
+        "# generate_archs --run {}{}{}: best first by the accuracy predicted from the NAS dataset\n",
+        run, req.acc ? fmt::format(" --acc {}", acc) : "", req.params ? " --params " + params_text : "");
+    const std::string train_flags =
+        t.data.network ? fmt::format("--space {}{} --channels {} --layers {}", t.data.space,
+                                     t.data.image_dataset.empty() ? "" : " --dataset " + t.data.image_dataset,
+                                     t.data.network->channels, t.data.network->layers)
+                       : "";
     if (t.data.network)
-      text += fmt::format("# parameters counted with --channels {} --layers {} ({} input channels, {} classes)\n",
-                          t.data.network->channels, t.data.network->layers, t.data.network->in_channels,
-                          t.data.network->num_classes);
+      text += fmt::format("# parameters counted as train_cifar {} --summary reports them\n", train_flags);
     std::string details;
     for (const auto& c : r.chosen) {
       text += space.format(c.arch) + "\n";
@@ -109,9 +111,7 @@ int main(int argc, char** argv) {
     std::printf("wrote %zu architectures to %s (details in %s.jsonl)\n", r.chosen.size(), out.c_str(),
                 out.c_str());
     if (t.data.network)
-      std::printf("train the best: train_cifar --space %s --arch-file %s --channels %lld --layers %lld\n",
-                  t.data.space.c_str(), out.c_str(), static_cast<long long>(t.data.network->channels),
-                  static_cast<long long>(t.data.network->layers));
+      std::printf("train the best: train_cifar %s --arch-file %s\n", train_flags.c_str(), out.c_str());
     return 0;
   });
 }

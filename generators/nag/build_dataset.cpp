@@ -47,6 +47,7 @@ NasDataset build_nas_dataset(const BuildNasDatasetConfig& cfg, torch::Device dev
     std::vector<double> acc = score_one_shot(cfg.one_shot, pool, device, run_dir);
     data.space = "nag";
     data.network = net;
+    data.image_dataset = cfg.one_shot.dataset;
     data.source = fmt::format("one-shot accuracy on {} (supernet C {} N {}, {} epochs; mean of the "
                               "last {} epochs' scores on {} held-out images)",
                               cfg.one_shot.dataset, cfg.one_shot.network.channels,

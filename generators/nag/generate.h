@@ -64,7 +64,8 @@ struct GenerateResult {
 };
 
 // The classes for a request: the class of each scale whose range holds the requested value
-// (values beyond the data go to the end class), with notes saying what was chosen.
+// (values beyond the data go to the end class; an objective not requested gets the top class
+// for accuracy and the middle class for parameters), with notes saying what was chosen.
 std::vector<int64_t> request_labels(const std::vector<ConditionScale>& scales,
                                     const GenerateRequest& request, std::vector<std::string>* notes);
 

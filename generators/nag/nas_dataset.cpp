@@ -58,7 +58,8 @@ void write_nas_dataset(const NasDataset& data, const std::string& path) {
                  {"space", data.space},
                  {"source", data.source},
                  {"benchmark", data.benchmark},
-                 {"network", data.network ? network_to_json(*data.network) : Json(nullptr)}};
+                 {"network", data.network ? network_to_json(*data.network) : Json(nullptr)},
+                 {"image_dataset", data.image_dataset}};
   std::string text = header.dump() + "\n";
   for (size_t i = 0; i < data.records.size(); ++i) {
     const NasRecord& r = data.records[i];
@@ -86,6 +87,7 @@ NasDataset read_nas_dataset(const std::string& path) {
   data.space = header.value("space", "");
   data.source = header.value("source", "");
   data.benchmark = header.value("benchmark", "");
+  data.image_dataset = header.value("image_dataset", "");
   if (header.contains("network") && header["network"].is_object())
     data.network = network_from_json(header["network"], path + " line 1 network");
   std::shared_ptr<SearchSpace> space;

@@ -5,7 +5,8 @@
 // File format (JSON lines, one object per line):
 //   line 1  {"kind": "nas_dataset", "version": 1, "space": "<space name>",
 //            "source": "<how the accuracies were measured>", "benchmark": "<name or empty>",
-//            "network": {<NetworkConfig the parameter counts are for> or null}}
+//            "network": {<NetworkConfig the parameter counts are for> or null},
+//            "image_dataset": "<the data set that network is for, e.g. fashion-mnist, or empty>"}
 //   then    {"arch": "<the space's native text>", "acc": <accuracy in percent>,
 //            "params": <exact parameter count>, "flops": <multiply-accumulates or null>}
 // `benchmark` is set for records drawn from a tabular benchmark (accuracy = the benchmark's
@@ -40,6 +41,7 @@ struct NasDataset {
   std::string source;
   std::string benchmark;                 // "" unless drawn from a tabular benchmark
   std::optional<NetworkConfig> network;  // what params/flops were counted on (non-benchmark)
+  std::string image_dataset;             // the data set `network` is for (train_cifar --dataset)
   std::vector<NasRecord> records;
 };
 

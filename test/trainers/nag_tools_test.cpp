@@ -6,6 +6,8 @@
 #include <filesystem>
 
 #include "generators/nag/nas_dataset.h"
+#include "libnas/models/network.h"
+#include "libnas/util/rng.h"
 #include "libnas/util/file_io.h"
 #include "libnas/util/json.h"
 #include "libnas/util/strings.h"
@@ -82,6 +84,52 @@ TEST(NagTools, BenchmarkDatasetGanResumeAndGenerationUnderABound) {
   EXPECT_NE(none.out.find("closest (fewest parameters)"), std::string::npos) << none.out;
   EXPECT_NE(none.out.find("no generated architecture has at most 1.0k parameters"), std::string::npos)
       << none.out;
+}
+
+// On the nag cell space the bound is checked the way a user checks it: every architecture
+// generate_archs writes has at most the bound's parameters by train_cifar --summary.
+TEST(NagTools, GeneratedNagArchsMeetTheBoundByTrainCifarSummary) {
+  TempDir dir;
+  auto space = make_space("nag");
+  NetworkConfig net;
+  net.channels = 8;
+  net.layers = 1;
+  net.in_channels = 1;
+  net.image_size = 28;
+  nag::NasDataset d;
+  d.space = "nag";
+  d.source = "test: accuracy grows with the op vertices";
+  d.network = net;
+  d.image_dataset = "fashion-mnist";
+  Rng rng(5);
+  std::vector<double> params;
+  for (int i = 0; i < 60; ++i) {
+    Arch a = space->sample(rng);
+    const double p = static_cast<double>(model_stats(*space, a, net).params);
+    params.push_back(p);
+    d.records.push_back({a, 50.0 + a.cells[0].num_nodes() + a.cells[1].num_nodes(), p, kMissing});
+  }
+  nag::write_nas_dataset(d, dir.file("ds.jsonl"));
+  std::sort(params.begin(), params.end());
+  const std::string bound = std::to_string(static_cast<int64_t>(params[30]));
+  ASSERT_EQ(run_tool("train_gan", small_gan(dir.file("ds.jsonl"), dir.file("gan"), 2)).exit_code, 0);
+  ToolResult g = run_tool("generate_archs", {"--run", dir.file("gan"), "--params", bound, "--num", "6",
+                                             "--samples", "200", "--threads", "1"});
+  ASSERT_EQ(g.exit_code, 0) << g.out << g.err;
+  EXPECT_NE(g.out.find("train_cifar --space nag --dataset fashion-mnist --channels 8 --layers 1"),
+            std::string::npos)
+      << g.out;
+  int checked = 0;
+  for (const auto& line : split(read_file(dir.file("gan/generated.txt")), '\n')) {
+    if (trim(line).empty() || line[0] == '#') continue;
+    ToolResult s = run_tool("train_cifar", {"--space", "nag", "--dataset", "fashion-mnist", "--channels",
+                                            "8", "--layers", "1", "--arch", line, "--summary"});
+    ASSERT_EQ(s.exit_code, 0) << s.err;
+    const double p = parse_json(s.out, "summary").at("params").get<double>();
+    EXPECT_LE(p, std::stod(bound)) << line;
+    ++checked;
+  }
+  EXPECT_GE(checked, 1);
 }
 
 TEST(NagTools, BadRequestsAreOneLineAndExitTwo) {

@@ -124,6 +124,30 @@ TEST(NagDiscriminator, ScoresDependOnTheGraphAndLabelsAndPassGradientsToTheGener
   EXPECT_GT(grad, 0.0);
 }
 
+// What a GPU adds: the same generator and discriminator on CUDA give the CPU's graphs and
+// scores (eval mode, same weights and noise).
+TEST(NagGenerator, CudaMatchesTheCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  auto space = make_space("nag");
+  const GraphShape shape = GraphShape::of(*space);
+  torch::manual_seed(4);
+  Generator g(shape, small_model(), 2, 3);
+  Discriminator d(shape, small_model(), 2, 3);
+  g->eval();
+  d->eval();
+  torch::NoGradGuard no_grad;
+  auto z = torch::randn({8, 8});
+  auto labels = torch::randint(0, 3, {8, 2}, torch::kInt64);
+  GraphBatch cpu = g->forward(z, labels);
+  torch::Tensor cpu_score = d->forward(cpu, labels);
+  g->to(torch::kCUDA);
+  d->to(torch::kCUDA);
+  GraphBatch gpu = g->forward(z.cuda(), labels.cuda());
+  EXPECT_TRUE(torch::equal(gpu.num_nodes.cpu(), cpu.num_nodes));
+  EXPECT_TRUE(torch::allclose(gpu.adj.cpu(), cpu.adj, 1e-4, 1e-5));
+  EXPECT_TRUE(torch::allclose(d->forward(gpu, labels.cuda()).cpu(), cpu_score, 1e-4, 1e-5));
+}
+
 TEST(NagDecode, RepairsDeadVerticesKeepsInputsAndDropsWhatCannotBeFixed) {
   auto space = make_space("nag");
   // Normal cell: vertex 2 (sep3) has no path to the output; reduction: a plain valid cell.

@@ -39,6 +39,7 @@ TEST(NasDataset, WritesAndReadsBackAndNamesTheLineOfABadRecord) {
   net.channels = 16;
   net.in_channels = 1;
   d.network = net;
+  d.image_dataset = "fashion-mnist";
   Rng rng(1);
   for (int i = 0; i < 5; ++i) d.records.push_back({space->sample(rng), 80.0 + i, 1e5 * (i + 1), kMissing});
   const std::string path = dir.file("d.jsonl");
@@ -48,6 +49,7 @@ TEST(NasDataset, WritesAndReadsBackAndNamesTheLineOfABadRecord) {
   ASSERT_TRUE(back.network.has_value());
   EXPECT_EQ(back.network->channels, 16);
   EXPECT_EQ(back.network->in_channels, 1);
+  EXPECT_EQ(back.image_dataset, "fashion-mnist");
   ASSERT_EQ(back.records.size(), 5u);
   for (size_t i = 0; i < 5; ++i) {
     EXPECT_EQ(back.records[i].arch, d.records[i].arch);
