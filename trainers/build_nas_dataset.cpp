@@ -42,13 +42,17 @@ int main(int argc, char** argv) {
       root["benchmark"] = benchmark;
     }
     if (o_records->count()) root["records"] = records;
-    if (app.get_option("--seed")->count()) root["seed"] = common.seed;
-    nas::nag::BuildNasDatasetConfig cfg;
-    if (!root["mode"] || root["mode"].as<std::string>() == "one-shot") {
-      std::string ds = "fashion-mnist";
-      if (root["one_shot"] && root["one_shot"]["dataset"]) ds = root["one_shot"]["dataset"].as<std::string>();
-      cfg.one_shot = nas::nag::one_shot_recipe(ds);
+    if (app.get_option("--seed")->count()) {
+      root["seed"] = common.seed;
+      if (!root["one_shot"] || root["one_shot"].IsMap()) root["one_shot"]["seed"] = common.seed;
     }
+    nas::nag::BuildNasDatasetConfig cfg;
+    // The one-shot recipe of the config's data set, under what the config sets.
+    const YAML::Node one_shot = root["one_shot"];
+    std::string ds = "fashion-mnist";
+    if (one_shot && one_shot.IsMap() && one_shot["dataset"] && one_shot["dataset"].IsScalar())
+      ds = one_shot["dataset"].Scalar();
+    cfg.one_shot = nas::nag::one_shot_recipe(ds);
     nas::decode_config(root, cfg);
     cfg.validate();
     if (print_config) {

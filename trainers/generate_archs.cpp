@@ -32,9 +32,9 @@ int main(int argc, char** argv) {
                "20 architectures of the top accuracy class with at most 3 M parameters");
   tool.example("generate_archs --acc 0.97 --params 3M --num 5 --out best.txt",
                "from the newest run (runs/latest)");
-  tool.example("train_cifar --config configs/train_fmnist_naonet_b.yaml --space nag --arch-file "
-               "runs/nag_multiobj/generated.txt",
-               "train the first one");
+  tool.example("train_cifar --space nag --dataset fashion-mnist --channels 36 --layers 6 "
+               "--arch-file runs/nag_multiobj/generated.txt",
+               "train the first one as the bound counted it (generate_archs prints these flags)");
 
   nas::CommonOptions common;
   tool.add_common(common, nas::kDeviceFlag | nas::kSeedFlag);
@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
       text += space.format(c.arch) + "\n";
       nas::Json j = {{"arch", space.format(c.arch)},     {"hash", c.hash},
                      {"predicted_acc", c.predicted_acc}, {"params", c.params},
-                     {"realness", c.realness},           {"repaired", c.repaired},
+                     {"fakeness", c.fakeness},           {"repaired", c.repaired},
                      {"dataset_acc", nas::json_number(c.dataset_acc)}};
       details += j.dump() + "\n";
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <limits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -52,7 +53,10 @@ std::vector<double> GraphRidge::predict(const SearchSpace& space, const std::vec
 ParamCounter make_param_counter(const NasDataset& data, std::shared_ptr<const SearchSpace> space) {
   if (!data.benchmark.empty()) {
     std::shared_ptr<TabularBenchmark> bench = open_benchmark(data.benchmark);
-    return [bench](const Arch& a) { return bench->query(a).params; };
+    // An arch the table lacks has no count to check a bound against: it never meets one.
+    return [bench](const Arch& a) {
+      return bench->contains(a) ? bench->query(a).params : std::numeric_limits<double>::infinity();
+    };
   }
   NAS_CHECK(data.network.has_value(),
             "NAS dataset of space {}: it names neither a benchmark nor the network its parameter "
@@ -83,7 +87,14 @@ std::vector<int64_t> request_labels(const std::vector<ConditionScale>& scales,
       note = fmt::format("{}: not requested, class {} of {}", s.name, label + 1, K);
       if (s.name == "acc") note = fmt::format("acc: not requested, the top class ({} of {})", K, K);
     } else {
+      // Accuracy is a target: the class that holds it. Parameters are an upper bound: the
+      // largest class lying wholly within it (class 0 when none does).
       label = s.label(*want);
+      if (s.name == "params") {
+        label = 0;
+        for (int64_t k = 0; k < K; ++k)
+          if (s.range(k).second <= *want) label = k;
+      }
       const auto [lo, hi] = s.range(label);
       if (s.name == "acc") {
         note = fmt::format("acc {:.2f} %: class {} of {} ({:.2f}-{:.2f} % in the NAS dataset)", *want,
@@ -106,6 +117,26 @@ std::vector<int64_t> request_labels(const std::vector<ConditionScale>& scales,
   return labels;
 }
 
+void rank_by_predicted_accuracy(const SearchSpace& space, const std::vector<NasRecord>& records,
+                                std::vector<Candidate>& candidates) {
+  if (candidates.empty()) return;
+  std::vector<Arch> archs;
+  std::vector<double> acc;
+  for (const auto& r : records) {
+    archs.push_back(r.arch);
+    acc.push_back(r.acc);
+  }
+  GraphRidge ridge;
+  ridge.fit(space, archs, acc);
+  archs.clear();
+  for (const auto& c : candidates) archs.push_back(c.arch);
+  const std::vector<double> pred = ridge.predict(space, archs);
+  for (size_t i = 0; i < candidates.size(); ++i) candidates[i].predicted_acc = pred[i];
+  std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    return a.predicted_acc > b.predicted_acc;
+  });
+}
+
 GenerateResult generate_archs(NagGan& gan, const NasDataset& data, const GenerateRequest& request,
                               const ParamCounter& count_params) {
   NAS_CHECK(request.num >= 1 && request.samples >= 1,
@@ -121,16 +152,10 @@ GenerateResult generate_archs(NagGan& gan, const NasDataset& data, const Generat
   Generated g = gan.sample(r.labels, request.samples, request.seed);
   r.sampled = request.samples;
   std::unordered_map<std::string, double> dataset_acc;
-  std::vector<Arch> data_archs;
-  std::vector<double> data_acc;
-  for (const auto& rec : data.records) {
-    dataset_acc.emplace(space.hash(rec.arch), rec.acc);
-    data_archs.push_back(rec.arch);
-    data_acc.push_back(rec.acc);
-  }
+  for (const auto& rec : data.records) dataset_acc.emplace(space.hash(rec.arch), rec.acc);
   std::vector<Candidate> unique;
   std::unordered_set<std::string> seen;
-  auto realness = g.realness.contiguous();
+  auto fakeness = g.fakeness.contiguous();
   for (size_t i = 0; i < g.archs.size(); ++i) {
     if (!g.archs[i]) continue;
     ++r.valid;
@@ -140,7 +165,7 @@ GenerateResult generate_archs(NagGan& gan, const NasDataset& data, const Generat
     c.hash = space.hash(c.arch);
     if (!seen.insert(c.hash).second) continue;
     c.repaired = g.repaired[i];
-    c.realness = realness[static_cast<int64_t>(i)].item<double>();
+    c.fakeness = fakeness[static_cast<int64_t>(i)].item<double>();
     auto it = dataset_acc.find(c.hash);
     if (it != dataset_acc.end()) c.dataset_acc = it->second;
     unique.push_back(std::move(c));
@@ -150,25 +175,16 @@ GenerateResult generate_archs(NagGan& gan, const NasDataset& data, const Generat
     r.notes.push_back("no valid architecture was generated");
     return r;
   }
-  GraphRidge ridge;
-  ridge.fit(space, data_archs, data_acc);
-  std::vector<Arch> archs;
-  for (const auto& c : unique) archs.push_back(c.arch);
-  std::vector<double> pred = ridge.predict(space, archs);
-  for (size_t i = 0; i < unique.size(); ++i) {
-    unique[i].predicted_acc = pred[i];
-    unique[i].params = count_params(unique[i].arch);
-  }
+  rank_by_predicted_accuracy(space, data.records, unique);
   std::vector<Candidate> meet;
-  for (const auto& c : unique) {
-    if (request.params && c.params > *request.params) {
+  for (auto& c : unique) {
+    c.params = count_params(c.arch);
+    if (request.params && !(c.params <= *request.params)) {
       ++r.over_bound;
       continue;
     }
     meet.push_back(c);
   }
-  auto by_pred = [](const Candidate& a, const Candidate& b) { return a.predicted_acc > b.predicted_acc; };
-  std::stable_sort(meet.begin(), meet.end(), by_pred);
   if (static_cast<int64_t>(meet.size()) > request.num) meet.resize(static_cast<size_t>(request.num));
   r.chosen = std::move(meet);
   if (r.chosen.empty()) {

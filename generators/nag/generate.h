@@ -50,7 +50,7 @@ struct Candidate {
   std::string hash;
   double predicted_acc = 0;
   double params = 0;
-  double realness = 0;        // discriminator score (lower = more like the real data)
+  double fakeness = 0;        // discriminator score (0 = like the real data, 1 = fake)
   bool repaired = false;
   double dataset_acc = kMissing;  // the record's accuracy when the arch is in the NAS dataset
 };
@@ -63,11 +63,17 @@ struct GenerateResult {
   int64_t sampled = 0, valid = 0, repaired = 0, unique = 0, over_bound = 0;
 };
 
-// The classes for a request: the class of each scale whose range holds the requested value
-// (values beyond the data go to the end class; an objective not requested gets the top class
-// for accuracy and the middle class for parameters), with notes saying what was chosen.
+// The classes for a request, with notes saying what was chosen: for accuracy the class whose
+// range holds the requested value (beyond the data: the end class); for a parameter bound the
+// largest class whose range lies within it (class 0 when none does). An objective not requested
+// gets the top accuracy class or the middle parameter class.
 std::vector<int64_t> request_labels(const std::vector<ConditionScale>& scales,
                                     const GenerateRequest& request, std::vector<std::string>* notes);
+
+// Sets each candidate's predicted_acc from a ridge regression fitted on the records'
+// accuracies and sorts the candidates best first (ties keep their order).
+void rank_by_predicted_accuracy(const SearchSpace& space, const std::vector<NasRecord>& records,
+                                std::vector<Candidate>& candidates);
 
 GenerateResult generate_archs(NagGan& gan, const NasDataset& data, const GenerateRequest& request,
                               const ParamCounter& count_params);

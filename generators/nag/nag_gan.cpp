@@ -89,7 +89,10 @@ struct GanModules : torch::nn::Module {
   }
 };
 
-uint64_t stream_seed(uint64_t seed, uint64_t epoch, uint64_t what) {
+// The random streams of a run, each a function of (seed, epoch) only.
+enum Stream : uint64_t { kInitStream = 0x77, kTrainStream = 1, kOrderStream = 2, kQualityStream = 3 };
+
+uint64_t stream_seed(uint64_t seed, uint64_t epoch, Stream what) {
   return mix64(mix64(seed * 0x9e3779b97f4a7c15ULL + epoch) ^ what);
 }
 
@@ -110,7 +113,7 @@ NagGan::NagGan(std::shared_ptr<const SearchSpace> space, const GanConfig& cfg,
   for (const auto& s : scales_)
     NAS_CHECK(s.classes() == cfg_.classes, "gan: condition {} has {} classes, the config {}", s.name,
               s.classes(), cfg_.classes);
-  torch::manual_seed(stream_seed(static_cast<uint64_t>(cfg_.seed), 0, 0x77));
+  torch::manual_seed(stream_seed(static_cast<uint64_t>(cfg_.seed), 0, kInitStream));
   const int nc = static_cast<int>(cfg_.conditions.size());
   g_ = Generator(shape_, cfg_.model, nc, cfg_.classes);
   d_ = Discriminator(shape_, cfg_.model, nc, cfg_.classes);
@@ -161,8 +164,8 @@ EpochStats NagGan::train_epoch(int64_t epoch) {
   NAS_CHECK(real_labels_.defined(), "gan: train_epoch before set_data");
   const auto start = std::chrono::steady_clock::now();
   const uint64_t seed = static_cast<uint64_t>(cfg_.seed);
-  torch::manual_seed(stream_seed(seed, static_cast<uint64_t>(epoch), 1));
-  Rng rng(stream_seed(seed, static_cast<uint64_t>(epoch), 2));
+  torch::manual_seed(stream_seed(seed, static_cast<uint64_t>(epoch), kTrainStream));
+  Rng rng(stream_seed(seed, static_cast<uint64_t>(epoch), kOrderStream));
   const int64_t N = real_labels_.size(0);
   const int64_t batch = std::min(cfg_.train.batch_size, N);
   const int64_t iters = N / batch;
@@ -215,7 +218,7 @@ EpochStats NagGan::train_epoch(int64_t epoch) {
   s.g_loss = g_sum;
   epochs_done_ = epoch;
   if (cfg_.train.quality_samples > 0)
-    measure_quality(cfg_.train.quality_samples, stream_seed(seed, static_cast<uint64_t>(epoch), 3), s);
+    measure_quality(cfg_.train.quality_samples, stream_seed(seed, static_cast<uint64_t>(epoch), kQualityStream), s);
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return s;
 }
@@ -245,7 +248,7 @@ Generated NagGan::sample(const std::vector<int64_t>& labels, int64_t n, uint64_t
       out.repaired.push_back(rep[i]);
     }
   }
-  out.realness = scores.empty() ? torch::zeros({0}) : torch::cat(scores);
+  out.fakeness = scores.empty() ? torch::zeros({0}) : torch::cat(scores);
   g_->train();
   d_->train();
   return out;

@@ -85,7 +85,7 @@ struct EpochStats {
 struct Generated {
   std::vector<std::optional<Arch>> archs;  // one per sample; nullopt when invalid
   std::vector<bool> repaired;              // valid only after pruning dead vertices
-  torch::Tensor realness;                  // D's score per sample for its labels (lower = more real)
+  torch::Tensor fakeness;                  // D's score per sample for its labels (0 = real, 1 = fake)
 };
 
 // Decodes a soft batch (edges > 0.5, labels by argmax, each cell cut at its output) and checks

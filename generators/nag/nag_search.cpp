@@ -72,23 +72,7 @@ void NagSearch::refill() {
       c.hash = std::move(h);
       fresh.push_back(std::move(c));
     }
-    if (!fresh.empty()) {
-      GraphRidge ridge;
-      std::vector<Arch> archs;
-      std::vector<double> y;
-      for (const auto& r : evaluated_) {
-        archs.push_back(r.arch);
-        y.push_back(r.acc);
-      }
-      ridge.fit(*space_, archs, y);
-      archs.clear();
-      for (const auto& c : fresh) archs.push_back(c.arch);
-      std::vector<double> pred = ridge.predict(*space_, archs);
-      for (size_t i = 0; i < fresh.size(); ++i) fresh[i].predicted_acc = pred[i];
-      std::stable_sort(fresh.begin(), fresh.end(), [](const Candidate& a, const Candidate& b) {
-        return a.predicted_acc > b.predicted_acc;
-      });
-    }
+    rank_by_predicted_accuracy(*space_, evaluated_, fresh);
   }
   last_round_.unique_new = static_cast<int64_t>(fresh.size());
   for (auto& c : fresh) {

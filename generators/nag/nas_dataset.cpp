@@ -190,11 +190,26 @@ Json ConditionScale::to_json() const {
 
 ConditionScale ConditionScale::from_json(const Json& j) {
   ConditionScale s;
-  s.name = j.at("name").get<std::string>();
-  s.bounds = j.at("bounds").get<std::vector<double>>();
-  s.min = j.at("min").get<double>();
-  s.max = j.at("max").get<double>();
+  try {
+    s.name = j.at("name").get<std::string>();
+    s.bounds = j.at("bounds").get<std::vector<double>>();
+    s.min = j.at("min").get<double>();
+    s.max = j.at("max").get<double>();
+  } catch (const Json::exception& e) {
+    fail("condition scale: expected {{\"name\", \"bounds\", \"min\", \"max\"}}, found {} ({})",
+         j.dump(), e.what());
+  }
+  NAS_CHECK(!s.bounds.empty() && std::is_sorted(s.bounds.begin(), s.bounds.end()) &&
+                s.min <= s.bounds.front() && s.bounds.back() <= s.max,
+            "condition scale {}: expected ascending bounds within [min, max], found {}", s.name, j.dump());
   return s;
+}
+
+std::vector<int64_t> ConditionScale::empty_classes() const {
+  std::vector<int64_t> out;
+  for (size_t i = 1; i < bounds.size(); ++i)
+    if (bounds[i] == bounds[i - 1]) out.push_back(static_cast<int64_t>(i));
+  return out;
 }
 
 double condition_value(const NasRecord& r, const std::string& name) {

@@ -70,6 +70,8 @@ struct ConditionScale {
   // The range [lo, hi] of class k in the data (lo of class 0 is min, hi of the last is max).
   std::pair<double, double> range(int64_t k) const;
   static ConditionScale fit(const std::string& name, std::vector<double> values, int64_t classes);
+  // Classes no value can fall into (their two bounds are equal: many tied values in the data).
+  std::vector<int64_t> empty_classes() const;
   Json to_json() const;
   static ConditionScale from_json(const Json& j);
 };

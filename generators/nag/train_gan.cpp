@@ -31,17 +31,30 @@ TrainGanResult run_train_gan(const TrainGanConfig& cfg, torch::Device device, co
   }
   std::shared_ptr<const SearchSpace> space = make_space(data.space);
   NAS_CHECK(static_cast<int64_t>(data.records.size()) >= cfg.gan.classes,
-            "{}: {} records cannot be split into {} classes", cfg.dataset, data.records.size(),
+            "NAS dataset: {} records cannot be split into {} classes", data.records.size(),
             cfg.gan.classes);
   NagGan gan(space, cfg.gan, NagGan::fit_scales(cfg.gan, data.records), device);
-  gan.set_data(data.records);
   Json history = Json::array();
   if (resuming) {
-    Json meta = gan.load(ckpt);
+    // Only the epoch count may change on resume; anything else would not continue this run.
+    GanConfig same = cfg.gan;
+    GanConfig saved;
+    Json meta = read_checkpoint_meta(ckpt);
+    decode_config(parse_yaml(meta.value("config", ""), ckpt + " config"), saved);
+    same.train.epochs = saved.train.epochs;
+    NAS_CHECK(YAML::Dump(encode_config(same)) == YAML::Dump(encode_config(saved)),
+              "--resume: the config differs from the run's own (only train.epochs may change); "
+              "resume without --config, --set or --seed, or start a new run");
+    meta = gan.load(ckpt);
     history = meta.value("history", Json::array());
     spdlog::info("train_gan: resuming after epoch {} of {}", gan.epochs_done(), cfg.gan.train.epochs);
   }
+  gan.set_data(data.records);
   for (const auto& s : gan.scales()) {
+    for (int64_t k : s.empty_classes())
+      spdlog::warn("train_gan: {} class {} is empty (many records share the value {:.6g}); the "
+                   "generator learns nothing for it",
+                   s.name, k, s.bounds[static_cast<size_t>(k)]);
     std::string ranges;
     for (int64_t k = 0; k < s.classes(); ++k) {
       auto [lo, hi] = s.range(k);

@@ -111,10 +111,10 @@ TEST(NagTools, GeneratedNagArchsMeetTheBoundByTrainCifarSummary) {
   }
   nag::write_nas_dataset(d, dir.file("ds.jsonl"));
   std::sort(params.begin(), params.end());
-  const std::string bound = std::to_string(static_cast<int64_t>(params[30]));
+  const std::string bound = std::to_string(static_cast<int64_t>(params[45]));
   ASSERT_EQ(run_tool("train_gan", small_gan(dir.file("ds.jsonl"), dir.file("gan"), 2)).exit_code, 0);
   ToolResult g = run_tool("generate_archs", {"--run", dir.file("gan"), "--params", bound, "--num", "6",
-                                             "--samples", "200", "--threads", "1"});
+                                             "--samples", "400", "--threads", "1"});
   ASSERT_EQ(g.exit_code, 0) << g.out << g.err;
   EXPECT_NE(g.out.find("train_cifar --space nag --dataset fashion-mnist --channels 8 --layers 1"),
             std::string::npos)

@@ -29,10 +29,15 @@ TEST(NagRequest, MapsRealUnitsToClassesAndSaysWhatCannotBeMet) {
   EXPECT_EQ(request_labels(scales, r, &notes), (std::vector<int64_t>{2, 0}));
   ASSERT_EQ(notes.size(), 2u);
   EXPECT_NE(notes[0].find("no architecture of the NAS dataset reaches it"), std::string::npos) << notes[0];
-  // Splits at the sorted values 2 and 4 of 6: acc 80 and 90, params 3M and 5M.
+  // Splits at the sorted values 2 and 4 of 6: acc 80 and 90, params 3M and 5M. A bound of 5.5M
+  // holds class 1 (3M-5M) wholly but not class 2 (5M-6M); 6M holds every class.
   r.acc = 82;
   r.params = 5.5e6;
-  EXPECT_EQ(request_labels(scales, r, nullptr), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(request_labels(scales, r, nullptr), (std::vector<int64_t>{1, 1}));
+  r.params = 6e6;
+  EXPECT_EQ(request_labels(scales, r, nullptr)[1], 2);
+  r.params = 0.5e6;
+  EXPECT_EQ(request_labels(scales, r, nullptr)[1], 0);
   r.acc = 80;  // a tie goes to the lower class
   EXPECT_EQ(request_labels(scales, r, nullptr)[0], 0);
   r.acc.reset();
