@@ -180,7 +180,9 @@ torch::Tensor ControllerImpl::decode_log_probs(const Encoding& enc, const torch:
   return torch::log_softmax(out_(torch::tanh(mixed)), -1);
 }
 
-torch::Tensor ControllerImpl::greedy_decode(const Encoding& enc) {
+torch::Tensor ControllerImpl::greedy_decode(const Encoding& enc) { return decode(enc, 0.0); }
+
+torch::Tensor ControllerImpl::decode(const Encoding& enc, double temperature) {
   torch::NoGradGuard no_grad;
   const int64_t b = enc.outputs.size(0);
   const auto long_options = torch::TensorOptions().dtype(torch::kLong).device(enc.outputs.device());
@@ -201,7 +203,8 @@ torch::Tensor ControllerImpl::greedy_decode(const Encoding& enc) {
     for (int q : differ[static_cast<size_t>(t)])
       logits.scatter_(1, chosen[static_cast<size_t>(q)],
                       -std::numeric_limits<float>::infinity());
-    token = logits.argmax(1, /*keepdim=*/true);
+    token = temperature > 0 ? torch::multinomial(torch::softmax(logits / temperature, 1), 1)
+                            : logits.argmax(1, /*keepdim=*/true);
     chosen.push_back(token);
   }
   return torch::cat(chosen, 1);
@@ -234,7 +237,7 @@ ControllerImpl::Direction ControllerImpl::direction(const torch::Tensor& tokens)
   return d;
 }
 
-torch::Tensor ControllerImpl::decode_step(const Direction& dir, double eta) {
+torch::Tensor ControllerImpl::decode_step(const Direction& dir, double eta, double temperature) {
   const bool was_training = is_training();
   eval();
   torch::Tensor moved;
@@ -242,7 +245,7 @@ torch::Tensor ControllerImpl::decode_step(const Direction& dir, double eta) {
     torch::NoGradGuard no_grad;
     moved = F::normalize(dir.outputs + eta * dir.gradient, F::NormalizeFuncOptions().p(2).dim(-1));
   }
-  torch::Tensor tokens = greedy_decode(pool(moved));
+  torch::Tensor tokens = decode(pool(moved), temperature);
   train(was_training);
   return tokens;
 }
@@ -361,6 +364,17 @@ std::vector<double> predict_sequences(Controller& controller,
   torch::Tensor pred = controller->predict(controller->encode(tokens).embedding).to(torch::kCPU, torch::kDouble);
   controller->train(was_training);
   return std::vector<double>(pred.data_ptr<double>(), pred.data_ptr<double>() + pred.numel());
+}
+
+std::vector<double> predict_sequences(std::vector<Controller>& controllers,
+                                      const std::vector<std::vector<int>>& seqs) {
+  NAS_CHECK(!controllers.empty(), "nao: no controller to predict with");
+  std::vector<double> mean(seqs.size(), 0.0);
+  for (Controller& c : controllers) {
+    const std::vector<double> p = predict_sequences(c, seqs);
+    for (size_t i = 0; i < p.size(); ++i) mean[i] += p[i] / static_cast<double>(controllers.size());
+  }
+  return mean;
 }
 
 double mean_reconstruction_distance(Controller& controller,

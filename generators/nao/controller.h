@@ -107,6 +107,9 @@ class ControllerImpl : public torch::nn::Module {
   // Greedy decoding with the view's legality masks (and its must-differ pairs): [B, L] int64,
   // every row a legal sequence.
   torch::Tensor greedy_decode(const Encoding& enc);
+  // Greedy (temperature 0) or sampled decoding: each token drawn from the legal tokens'
+  // softmax(logits / temperature), by LibTorch's generator.
+  torch::Tensor decode(const Encoding& enc, double temperature);
   // The combined training loss on tokens [B, L] and targets [B] in [0, 1].
   ControllerLosses loss(const torch::Tensor& tokens, const torch::Tensor& targets);
 
@@ -116,8 +119,9 @@ class ControllerImpl : public torch::nn::Module {
     torch::Tensor outputs, gradient, prediction;  // [B, T, H], [B, T, H], [B]
   };
   Direction direction(const torch::Tensor& tokens);
-  // Decodes outputs + eta * gradient (re-normalised per step, re-pooled): [B, L].
-  torch::Tensor decode_step(const Direction& dir, double eta);
+  // Decodes outputs + eta * gradient (re-normalised per step, re-pooled): [B, L]; greedily, or
+  // sampled at a positive temperature.
+  torch::Tensor decode_step(const Direction& dir, double eta, double temperature = 0.0);
 
   const ControllerShape& shape() const { return shape_; }
   const SequenceSpec& spec() const { return spec_; }
@@ -164,6 +168,9 @@ double mean_reconstruction_distance(Controller& controller,
                                     const std::vector<std::vector<int>>& seqs);
 // Predictions (eval mode) for sequences.
 std::vector<double> predict_sequences(Controller& controller,
+                                      const std::vector<std::vector<int>>& seqs);
+// The mean prediction of an ensemble of controllers.
+std::vector<double> predict_sequences(std::vector<Controller>& controllers,
                                       const std::vector<std::vector<int>>& seqs);
 
 }  // namespace nas::nao

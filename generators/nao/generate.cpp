@@ -20,37 +20,50 @@ void GenerationConfig::validate(const std::string& section) const {
   NAS_CHECK(max_step >= step_start,
             "config key {}.max_step: expected at least {}.step_start ({}), found {}", section,
             section, step_start, max_step);
+  NAS_CHECK(explore >= 0, "config key {}.explore: expected 0 or more, found {}", section, explore);
+  NAS_CHECK(samples >= 0, "config key {}.samples: expected 0 or more, found {}", section, samples);
+  NAS_CHECK(temperature > 0, "config key {}.temperature: expected a positive value, found {}",
+            section, temperature);
   NAS_CHECK(candidates == 0 || candidates >= new_archs,
             "config key {}.candidates: expected 0 or at least {}.new_archs ({}), found {}",
             section, section, new_archs, candidates);
 }
 
-Generated generate_new_archs(Controller& controller, const SearchSpace& space,
+Generated generate_new_archs(std::vector<Controller>& controllers, const SearchSpace& space,
                              const std::vector<std::vector<int>>& seeds,
                              std::unordered_set<std::string>& known, const GenerationConfig& cfg) {
+  NAS_CHECK(!controllers.empty(), "nao: no controller to generate with");
   Generated g;
   if (seeds.empty()) return g;
   std::vector<std::vector<int>> used(
       seeds.begin(), seeds.begin() + static_cast<std::ptrdiff_t>(
                                          std::min<size_t>(seeds.size(), static_cast<size_t>(cfg.top))));
-  // The encoding and its gradient do not depend on the step size: computed once.
-  const auto direction = controller->direction(token_tensor(used, controller->device()));
+  // The encodings and their gradients do not depend on the step size: computed once.
+  std::vector<ControllerImpl::Direction> directions;
+  for (Controller& c : controllers)
+    directions.push_back(c->direction(token_tensor(used, c->device())));
   const int64_t want = std::max(cfg.new_archs, cfg.candidates);
-  for (double eta = cfg.step_start;
-       eta <= cfg.max_step + 1e-9 && static_cast<int64_t>(g.archs.size()) < want;
+  auto full = [&] { return static_cast<int64_t>(g.archs.size()) >= want; };
+  for (double eta = cfg.step_start; eta <= cfg.max_step + 1e-9 && !full();
        eta += cfg.step_increment) {
     g.last_step = eta;
-    for (const auto& row : token_rows(controller->decode_step(direction, eta))) {
-      Arch arch;
-      try {
-        arch = space.from_tokens(row);
-      } catch (const Error&) {
-        ++g.invalid;
-        continue;
+    for (size_t m = 0; m < controllers.size() && !full(); ++m) {
+      for (int64_t draw = 0; draw <= cfg.samples && !full(); ++draw) {
+        const double temperature = draw == 0 ? 0.0 : cfg.temperature;
+        for (const auto& row :
+             token_rows(controllers[m]->decode_step(directions[m], eta, temperature))) {
+          Arch arch;
+          try {
+            arch = space.from_tokens(row);
+          } catch (const Error&) {
+            ++g.invalid;
+            continue;
+          }
+          if (!known.insert(space.hash(arch)).second) continue;
+          g.archs.push_back(std::move(arch));
+          if (full()) break;
+        }
       }
-      if (!known.insert(space.hash(arch)).second) continue;
-      g.archs.push_back(std::move(arch));
-      if (static_cast<int64_t>(g.archs.size()) >= want) break;
     }
   }
   g.decoded = static_cast<int64_t>(g.archs.size());
@@ -59,7 +72,18 @@ Generated generate_new_archs(Controller& controller, const SearchSpace& space,
     std::vector<std::vector<int>> seqs;
     seqs.reserve(g.archs.size());
     for (const Arch& a : g.archs) seqs.push_back(space.to_tokens(a));
-    const std::vector<double> predicted = predict_sequences(controller, seqs);
+    std::vector<double> predicted = predict_sequences(controllers, seqs);
+    if (cfg.explore > 0 && controllers.size() > 1) {
+      // Optimism where the members disagree: mean + explore x their standard deviation.
+      std::vector<double> var(seqs.size(), 0.0);
+      for (Controller& c : controllers) {
+        const std::vector<double> p = predict_sequences(c, seqs);
+        for (size_t i = 0; i < p.size(); ++i)
+          var[i] += (p[i] - predicted[i]) * (p[i] - predicted[i]) /
+                    static_cast<double>(controllers.size());
+      }
+      for (size_t i = 0; i < predicted.size(); ++i) predicted[i] += cfg.explore * std::sqrt(var[i]);
+    }
     std::vector<size_t> order(g.archs.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(),
@@ -74,6 +98,13 @@ Generated generate_new_archs(Controller& controller, const SearchSpace& space,
     g.archs = std::move(kept);
   }
   return g;
+}
+
+Generated generate_new_archs(Controller& controller, const SearchSpace& space,
+                             const std::vector<std::vector<int>>& seeds,
+                             std::unordered_set<std::string>& known, const GenerationConfig& cfg) {
+  std::vector<Controller> one{controller};
+  return generate_new_archs(one, space, seeds, known, cfg);
 }
 
 std::vector<double> normalise_targets(const std::vector<double>& values) {

@@ -21,6 +21,9 @@ struct GenerationConfig {
   double max_step = 50.0;     // ... up to this
   int64_t candidates = 0;     // decode this many new ones and keep the new_archs the predictor
                               // rates best (0: keep the first new_archs found, as NAO does)
+  int64_t samples = 0;        // sampled decodings per seed and step size besides the greedy one
+  double temperature = 1.0;   // of the sampled decodings
+  double explore = 0.0;       // ensembles: rank candidates by mean + explore x std
 
   template <class V>
   void fields(V& v) {
@@ -32,6 +35,11 @@ struct GenerationConfig {
     v("candidates", candidates,
       "new architectures decoded before keeping the new_archs the predictor rates best (0: the "
       "first new_archs found)");
+    v("samples", samples, "sampled decodings per seed and step size besides the greedy one");
+    v("temperature", temperature, "softmax temperature of the sampled decodings");
+    v("explore", explore,
+      "with an ensemble, candidates are ranked by the mean prediction plus explore x the "
+      "members' standard deviation");
   }
   // nas::Error naming `section`.key for a value out of range.
   void validate(const std::string& section) const;
@@ -48,6 +56,11 @@ struct Generated {
 // Decodes new architectures from `seeds` (token sequences, best first; the first cfg.top are
 // used). `known` holds the canonical hashes not to propose again; the returned ones are added
 // (candidates dropped by the predictor are not, so a later round may still propose them).
+// With several controllers (an ensemble) the seeds move along each member's gradient, every
+// step size in turn for all members, and candidates are ranked by the members' mean prediction.
+Generated generate_new_archs(std::vector<Controller>& controllers, const SearchSpace& space,
+                             const std::vector<std::vector<int>>& seeds,
+                             std::unordered_set<std::string>& known, const GenerationConfig& cfg);
 Generated generate_new_archs(Controller& controller, const SearchSpace& space,
                              const std::vector<std::vector<int>>& seeds,
                              std::unordered_set<std::string>& known, const GenerationConfig& cfg);

@@ -15,6 +15,11 @@ namespace nas::nao {
 
 void NaoSearchConfig::validate() const {
   NAS_CHECK(seed_archs >= 2, "config key nao.seed_archs: expected at least 2, found {}", seed_archs);
+  NAS_CHECK(ensemble >= 1, "config key nao.ensemble: expected at least 1, found {}", ensemble);
+  NAS_CHECK(generation.explore == 0 || ensemble > 1,
+            "config key nao.explore: {} needs nao.ensemble above 1 (it weighs the members' "
+            "disagreement)",
+            generation.explore);
   NAS_CHECK(targets == "minmax" || targets == "rank",
             "config key nao.targets: expected minmax or rank, found '{}'", targets);
   generation.validate("nao");
@@ -33,8 +38,10 @@ NaoSearch::NaoSearch(const YAML::Node& cfg, std::shared_ptr<const SearchSpace> s
             space_->name());
   spec_ = space_->sequence_spec();
   // The initial weights come from the seed alone, not from whatever ran before.
-  torch::manual_seed(mix64(seed_ + 0x6e616f));
-  controller_ = Controller(spec_, cfg_.controller);
+  for (int64_t m = 0; m < cfg_.ensemble; ++m) {
+    torch::manual_seed(mix64(seed_ + 0x6e616f + static_cast<uint64_t>(m)));
+    controllers_.push_back(Controller(spec_, cfg_.controller));
+  }
 }
 
 YAML::Node NaoSearch::config() const { return encode_config(cfg_); }
@@ -55,8 +62,9 @@ double rank_value(double v) { return std::isnan(v) ? -std::numeric_limits<double
 
 }  // namespace
 
-void NaoSearch::train_controller(const std::vector<std::vector<int>>& seqs,
+void NaoSearch::train_controller(size_t member, const std::vector<std::vector<int>>& seqs,
                                  const std::vector<double>& targets) {
+  Controller& controller = controllers_[member];
   // What the update depends on, so a replayed update may be read back instead of recomputed.
   std::string data = fmt::format("seed {}\nconfig {}\n", seed_, YAML::Dump(encode_config(cfg_)));
   for (size_t i = 0; i < seqs.size(); ++i)
@@ -64,17 +72,20 @@ void NaoSearch::train_controller(const std::vector<std::vector<int>>& seqs,
   const std::string path =
       checkpoint_dir_.empty()
           ? std::string()
-          : fmt::format("{}/nao_controller_{:03d}.pt", checkpoint_dir_, last_round_.round);
+          : fmt::format("{}/nao_controller_{:03d}{}.pt", checkpoint_dir_, last_round_.round,
+                        member == 0 ? std::string() : fmt::format("_{}", member));
   if (!path.empty() && file_exists(path)) {
     try {
       Json meta = read_checkpoint_meta(path);
       if (meta.value("data", std::string()) == data) {
-        load_checkpoint(path, *controller_);
-        last_round_.loaded = true;
-        ++rounds_read_back_;
-        last_round_.fit.loss = meta.value("loss", 0.0);
-        last_round_.fit.mse = meta.value("mse", 0.0);
-        last_round_.fit.nll = meta.value("nll", 0.0);
+        load_checkpoint(path, *controller);
+        if (member == 0) {
+          last_round_.loaded = true;
+          ++rounds_read_back_;
+          last_round_.fit.loss = meta.value("loss", 0.0);
+          last_round_.fit.mse = meta.value("mse", 0.0);
+          last_round_.fit.nll = meta.value("nll", 0.0);
+        }
         return;
       }
       spdlog::warn("nao: {} was trained on other data; training again", path);
@@ -84,17 +95,19 @@ void NaoSearch::train_controller(const std::vector<std::vector<int>>& seqs,
   }
   // Dropout draws from LibTorch's generator, the batch order and the swaps from an Rng of
   // (seed, round): a round's fit does not depend on anything before it but the data.
-  torch::manual_seed(mix64(seed_ ^ mix64(static_cast<uint64_t>(last_round_.round))));
-  Rng fit_rng(mix64(seed_ + 0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(last_round_.round)));
-  last_round_.fit = fit_controller(controller_, seqs, targets, fit_rng);
+  const auto round = static_cast<uint64_t>(last_round_.round);
+  torch::manual_seed(mix64(seed_ ^ mix64(round)) + member);
+  Rng fit_rng(mix64(seed_ + 0x9e3779b97f4a7c15ULL * round) + member);
+  const FitStats fit = fit_controller(controller, seqs, targets, fit_rng);
+  if (member == 0) last_round_.fit = fit;
   if (!path.empty()) {
     Json meta;
     meta["kind"] = "nao_controller";
     meta["data"] = data;
-    meta["loss"] = last_round_.fit.loss;
-    meta["mse"] = last_round_.fit.mse;
-    meta["nll"] = last_round_.fit.nll;
-    save_checkpoint(path, *controller_, meta);
+    meta["loss"] = fit.loss;
+    meta["mse"] = fit.mse;
+    meta["nll"] = fit.nll;
+    save_checkpoint(path, *controller, meta);
   }
 }
 
@@ -118,8 +131,9 @@ void NaoSearch::refill() {
   const std::vector<double> targets =
       cfg_.targets == "rank" ? rank_targets(objectives) : normalise_targets(objectives);
   last_round_.trained_on = static_cast<int64_t>(seqs.size());
-  train_controller(seqs, targets);
-  last_round_.pairwise_accuracy = pairwise_accuracy(predict_sequences(controller_, seqs), targets);
+  for (size_t m = 0; m < controllers_.size(); ++m) train_controller(m, seqs, targets);
+  last_round_.pairwise_accuracy =
+      pairwise_accuracy(predict_sequences(controllers_, seqs), targets);
 
   // Seeds: the best first (the first evaluated first on ties).
   std::vector<const Evaluated*> ranked;
@@ -129,7 +143,10 @@ void NaoSearch::refill() {
   });
   std::vector<std::vector<int>> seeds;
   for (const auto* e : ranked) seeds.push_back(e->tokens);
-  Generated g = generate_new_archs(controller_, *space_, seeds, known_, cfg_.generation);
+  // Sampled decodings draw from LibTorch's generator: seeded per round, so a round read back
+  // from checkpoints decodes the same.
+  torch::manual_seed(mix64(seed_ ^ mix64(static_cast<uint64_t>(round) + 0x6465636f)));
+  Generated g = generate_new_archs(controllers_, *space_, seeds, known_, cfg_.generation);
   last_round_.invalid = g.invalid;
   last_round_.last_step = g.last_step;
   last_round_.decoded_new = static_cast<int64_t>(g.archs.size());

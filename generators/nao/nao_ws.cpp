@@ -34,6 +34,10 @@ void NaoWsConfig::validate() const {
   NAS_CHECK(search.score_batch >= 1, "config key search.score_batch: expected at least 1, found {}",
             search.score_batch);
   search.generation.validate("search");
+  NAS_CHECK(search.generation.explore == 0,
+            "config key search.explore: expected 0, found {} (it weighs the spread of an ensemble "
+            "of controllers; nao_ws trains one)",
+            search.generation.explore);
   NAS_CHECK(search.generation.new_archs < search.pool_size,
             "config key search.new_archs: expected fewer than search.pool_size ({}), found {}",
             search.pool_size, search.generation.new_archs);

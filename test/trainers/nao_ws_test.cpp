@@ -91,6 +91,8 @@ TEST(NaoWsTool, BadInputIsOneLineAndExitTwo) {
       {"--set", "search.pool_size=1"},
       {"--set", "search.controller.epochs=0"},
       {"--set", "search.controler.epochs=3"},
+      {"--set", "search.explore=1"},  // one controller: no ensemble spread to weigh
+      {"--set", "search.temperature=0"},
       {"--set", "final.top=0"},
       {"--set", "valid_fraction=1.5"},
       {"--epochs", "0"},

@@ -84,7 +84,8 @@ TEST(NaoController, EveryDecodedSequenceIsAValidArchitecture) {
     auto dir = c->direction(token_tensor(seqs, torch::kCPU));
     std::vector<std::vector<int>> rows = token_rows(decoded);
     for (double eta : {1.0, 10.0, 100.0})
-      for (auto& r : token_rows(c->decode_step(dir, eta))) rows.push_back(r);
+      for (double temperature : {0.0, 1.0, 10.0})  // greedy and sampled
+        for (auto& r : token_rows(c->decode_step(dir, eta, temperature))) rows.push_back(r);
     for (const auto& row : rows) EXPECT_NO_THROW(space->from_tokens(row));
   }
 }

@@ -33,29 +33,43 @@ TEST(NaoTargets, MinMaxAndRankNormalisation) {
   EXPECT_LT(normalise_targets(skewed)[2] - normalise_targets(skewed)[1], 0.02);
 }
 
+// `n` random architectures of a space as token sequences, and their hashes.
+struct SeedArchs {
+  std::vector<std::vector<int>> tokens;
+  std::unordered_set<std::string> hashes;
+};
+SeedArchs random_seed_archs(const SearchSpace& space, int n, uint64_t seed) {
+  Rng rng(seed);
+  SeedArchs s;
+  for (int i = 0; i < n; ++i) {
+    Arch a = space.sample(rng);
+    s.tokens.push_back(space.to_tokens(a));
+    s.hashes.insert(space.hash(a));
+  }
+  return s;
+}
+
+// A controller that reconstructs its training architectures (an untrained decoder collapses onto
+// a few sequences), trained from `init_seed` on random targets.
+Controller reconstructing_controller(const SearchSpace& space,
+                                     const std::vector<std::vector<int>>& seqs, uint64_t init_seed) {
+  torch::manual_seed(init_seed);
+  ControllerConfig cc;
+  cc.epochs = 150;
+  Controller c(space.sequence_spec(), cc);
+  Rng rng(init_seed + 1);
+  std::vector<double> targets;
+  for (size_t i = 0; i < seqs.size(); ++i) targets.push_back(rng.uniform());
+  fit_controller(c, seqs, targets, rng);
+  return c;
+}
+
 TEST(NaoGenerate, CandidatesKeepTheBestPredictedAndLeaveTheRestUnknown) {
   auto space = make_space("nb201");
-  torch::manual_seed(5);
-  Controller c(space->sequence_spec(), ControllerConfig{});
-  c->eval();
-  Rng rng(9);
-  std::vector<std::vector<int>> seeds;
-  std::unordered_set<std::string> start;
-  for (int i = 0; i < 40; ++i) {
-    Arch a = space->sample(rng);
-    seeds.push_back(space->to_tokens(a));
-    start.insert(space->hash(a));
-  }
-  // A controller that reconstructs (an untrained decoder collapses onto a few sequences).
-  {
-    ControllerConfig cc;
-    cc.epochs = 150;
-    c = Controller(space->sequence_spec(), cc);
-    std::vector<double> targets;
-    for (size_t i = 0; i < seeds.size(); ++i) targets.push_back(rng.uniform());
-    Rng fit_rng(3);
-    fit_controller(c, seeds, targets, fit_rng);
-  }
+  const SeedArchs s = random_seed_archs(*space, 40, 9);
+  const std::vector<std::vector<int>>& seeds = s.tokens;
+  const std::unordered_set<std::string>& start = s.hashes;
+  Controller c = reconstructing_controller(*space, seeds, 5);
   GenerationConfig cfg;
   cfg.top = 40;
   cfg.new_archs = 5;
@@ -90,6 +104,46 @@ TEST(NaoGenerate, CandidatesKeepTheBestPredictedAndLeaveTheRestUnknown) {
   for (const Arch& a : best.archs) EXPECT_EQ(start.count(space->hash(a)), 0u);
 }
 
+// Sampled decodings reach architectures the greedy path does not, and an ensemble moves the
+// seeds along every member's gradient: each finds more new architectures than one greedy path.
+TEST(NaoGenerate, SampledDecodingsAndEnsemblesWidenTheCandidates) {
+  auto space = make_space("nb201");
+  const SeedArchs s = random_seed_archs(*space, 40, 9);
+  const std::vector<std::vector<int>>& seeds = s.tokens;
+  const std::unordered_set<std::string>& start = s.hashes;
+  Controller a = reconstructing_controller(*space, seeds, 5);
+  Controller b = reconstructing_controller(*space, seeds, 6);
+  GenerationConfig cfg;
+  cfg.top = 10;
+  cfg.new_archs = 5;
+  cfg.candidates = 1000;  // more than any path reaches: every step size is tried
+  cfg.max_step = 20;
+  auto decoded = [&](std::vector<Controller> cs, const GenerationConfig& c) {
+    std::unordered_set<std::string> known = start;
+    torch::manual_seed(3);
+    Generated g = generate_new_archs(cs, *space, seeds, known, c);
+    EXPECT_EQ(g.archs.size(), 5u);
+    EXPECT_EQ(g.invalid, 0);
+    for (const Arch& x : g.archs) EXPECT_EQ(start.count(space->hash(x)), 0u);
+    return g.decoded;
+  };
+  const int64_t greedy_a = decoded({a}, cfg), greedy_b = decoded({b}, cfg);
+  EXPECT_GT(decoded({a, b}, cfg), std::max(greedy_a, greedy_b));
+  GenerationConfig sampled = cfg;
+  sampled.samples = 3;
+  sampled.temperature = 2.0;
+  EXPECT_GT(decoded({a}, sampled), greedy_a);
+  // Sampling draws from LibTorch's generator: the same seed gives the same candidates.
+  std::unordered_set<std::string> k1 = start, k2 = start;
+  torch::manual_seed(8);
+  Generated g1 = generate_new_archs(a, *space, seeds, k1, sampled);
+  torch::manual_seed(8);
+  Generated g2 = generate_new_archs(a, *space, seeds, k2, sampled);
+  ASSERT_EQ(g1.archs.size(), g2.archs.size());
+  for (size_t i = 0; i < g1.archs.size(); ++i)
+    EXPECT_EQ(space->hash(g1.archs[i]), space->hash(g2.archs[i]));
+}
+
 TEST(NaoGenerate, ConfigRejectsFewerCandidatesThanWanted) {
   GenerationConfig cfg;
   cfg.new_archs = 10;
@@ -97,6 +151,11 @@ TEST(NaoGenerate, ConfigRejectsFewerCandidatesThanWanted) {
   EXPECT_THROW(cfg.validate("nao"), Error);
   cfg.candidates = 0;
   EXPECT_NO_THROW(cfg.validate("nao"));
+  cfg.samples = -1;
+  EXPECT_THROW(cfg.validate("nao"), Error);
+  cfg.samples = 3;
+  cfg.temperature = 0;
+  EXPECT_THROW(cfg.validate("nao"), Error);
 }
 
 }  // namespace

@@ -70,6 +70,7 @@ YAML::Node small_nao() {
   // The reference's loss weights: the default 0.95 was chosen on NB201 and ranked NAO just
   // behind random search on this additive landscape (mean regret 0.69 against 0.67).
   n["controller"]["trade_off"] = 0.8;
+  n["ensemble"] = 2;  // the default 5 costs 5 fits per round; 2 keep the ensemble's code paths
   return n;
 }
 
@@ -83,6 +84,13 @@ TEST(NaoSearch, IsRegisteredAndRejectsSpacesWithoutASequenceView) {
   YAML::Node typo;
   typo["controller"]["epoch"] = 3;
   EXPECT_THROW(make_strategy("nao", typo, make_space("nb201"), 0), Error);
+  YAML::Node lonely;  // optimism weighs the members' disagreement: one controller has none
+  lonely["ensemble"] = 1;
+  lonely["explore"] = 1.0;
+  EXPECT_THROW(make_strategy("nao", lonely, make_space("nb201"), 0), Error);
+  lonely["ensemble"] = 0;
+  lonely["explore"] = 0.0;
+  EXPECT_THROW(make_strategy("nao", lonely, make_space("nb201"), 0), Error);
 }
 
 TEST(NaoSearch, BeatsRandomSearchOnASmoothLandscape) {
@@ -130,15 +138,19 @@ TEST(NaoSearch, WorksOnTheNaoCellSpaceAndDarts) {
 }
 
 // An interrupted search resumed from its run directory proposes exactly what an uninterrupted
-// one does, and reads the controller updates it had made back from their checkpoints.
+// one does, and reads the controller updates it had made back from their checkpoints (every
+// member of an ensemble; sampled decodings draw the same after a read-back as after training).
 TEST(NaoSearch, ResumeReadsControllerCheckpointsAndContinuesIdentically) {
   register_generators();
   auto space = make_space("nb201");
   auto eval = std::make_shared<AdditiveEvaluator>(space, 5);
   test::TempDir tmp;
+  YAML::Node cfg = small_nao();
+  cfg["samples"] = 2;
+  cfg["temperature"] = 2.0;
   auto run = [&](const std::string& dir, int64_t budget, bool resume) {
     RunDir run_dir("search", dir, resume);
-    Runner runner(budget_of(budget), space, make_strategy("nao", small_nao(), space, 4), eval, &run_dir);
+    Runner runner(budget_of(budget), space, make_strategy("nao", cfg, space, 4), eval, &run_dir);
     runner.on_step([](int64_t, double) {});
     RunResult r = runner.run();
     return std::make_pair(r, dynamic_cast<NaoSearch&>(runner.strategy()).rounds_read_back());
@@ -147,6 +159,7 @@ TEST(NaoSearch, ResumeReadsControllerCheckpointsAndContinuesIdentically) {
   auto first = run(tmp.file("cut"), 50, false);
   EXPECT_EQ(first.second, 0);
   EXPECT_TRUE(std::filesystem::exists(tmp.file("cut") + "/checkpoints/nao_controller_001.pt"));
+  EXPECT_TRUE(std::filesystem::exists(tmp.file("cut") + "/checkpoints/nao_controller_001_1.pt"));
   auto resumed = run(tmp.file("cut"), 75, true);
   EXPECT_EQ(resumed.second, 2);  // rounds 1 and 2 read back, round 3 trained
   EXPECT_EQ(resumed.first.replayed, 50);
