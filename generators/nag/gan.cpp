@@ -262,10 +262,12 @@ GraphBatch GeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor& l
   for (auto& cell : cells_) {
     auto [a, o, n] = cell->forward(c);
     if (straight_through_) {
-      const int64_t N = o.size(1);
-      torch::Tensor valid = torch::arange(N, n.options()).unsqueeze(0).lt(n.unsqueeze(1)).unsqueeze(2);
+      // 1 on the cell's vertices, 0 on padding: [B, N, 1]
+      torch::Tensor valid =
+          torch::arange(o.size(1), n.options()).unsqueeze(0).lt(n.unsqueeze(1)).unsqueeze(2);
       a = a.gt(0.5).to(a.dtype()) + (a - a.detach());
-      o = F::one_hot(o.argmax(-1), o.size(-1)).to(o.dtype()) * valid.to(o.dtype()) + (o - o.detach());
+      o = F::one_hot(o.argmax(-1), o.size(-1)).to(o.dtype()) * valid.to(o.dtype()) +
+          (o - o.detach());
     }
     adj.push_back(a);
     ops.push_back(o);

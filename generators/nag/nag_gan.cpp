@@ -218,7 +218,8 @@ EpochStats NagGan::train_epoch(int64_t epoch) {
   s.g_loss = g_sum;
   epochs_done_ = epoch;
   if (cfg_.train.quality_samples > 0)
-    measure_quality(cfg_.train.quality_samples, stream_seed(seed, static_cast<uint64_t>(epoch), kQualityStream), s);
+    measure_quality(cfg_.train.quality_samples,
+                    stream_seed(seed, static_cast<uint64_t>(epoch), kQualityStream), s);
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return s;
 }

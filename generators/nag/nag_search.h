@@ -1,9 +1,9 @@
 // NAG as a search strategy on a query budget (`search --strategy nag`): propose `seed_archs`
 // random architectures; then, per round, fit the class boundaries to the objectives answered so
 // far, train a fresh conditional GAN on every answered architecture for about `iterations`
-// iterations (whole epochs), generate `samples` architectures of the top class, drop those already proposed,
-// rank the rest by a ridge regression on the answers (generate.h) and propose the best
-// `new_archs` (topped up with random ones when too few are new).
+// iterations (whole epochs), generate `samples` architectures of the top class, drop those
+// already proposed, rank the rest by a ridge regression on the answers (generate.h) and propose
+// the best `new_archs` (topped up with random ones when too few are new).
 #pragma once
 
 #include <memory>
