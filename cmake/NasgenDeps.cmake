@@ -8,6 +8,13 @@ find_package(CLI11 REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(JPEG REQUIRED)             # libjpeg62-turbo-dev, for ImageNet class folders
+# libxgboost-dev, gradient-boosted tree predictors through the C API. Its CMake config also
+# imports the xgboost command-line program (another package), so the library is found directly.
+find_library(NASGEN_XGBOOST_LIBRARY xgboost REQUIRED)
+find_path(NASGEN_XGBOOST_INCLUDE xgboost/c_api.h REQUIRED)
+add_library(nasgen_xgboost INTERFACE)
+target_link_libraries(nasgen_xgboost INTERFACE ${NASGEN_XGBOOST_LIBRARY})
+target_include_directories(nasgen_xgboost SYSTEM INTERFACE ${NASGEN_XGBOOST_INCLUDE})
 if(NASGEN_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

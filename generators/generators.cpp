@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "generators/agnet/agnet_search.h"
 #include "generators/nag/nag_search.h"
 #include "generators/nao/nao_search.h"
 
@@ -12,6 +13,7 @@ void register_generators() {
   std::call_once(once, [] {
     nao::register_nao_strategy();
     nag::register_nag_strategy();
+    agnet::register_agnet_strategy();
   });
 }
 

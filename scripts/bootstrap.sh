@@ -12,6 +12,7 @@ packages=(
   libyaml-cpp-dev libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libjpeg62-turbo-dev libcurl4-openssl-dev
+  libxgboost-dev              # gradient-boosted tree predictors (C API)
   gnuplot-nox graphviz
   dataset-fashion-mnist       # the embedded default data set
 )

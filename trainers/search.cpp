@@ -1,6 +1,9 @@
 // search: runs search strategies on a tabular benchmark over one or more seeds and writes each
 // run's history, a summary over seeds and a best-so-far plot to RUN_DIR.
+#include <algorithm>
 #include <cstdio>
+#include <limits>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -44,7 +47,7 @@ struct SearchConfig {
 YAML::Node tool_keys(const YAML::Node& root) {
   SearchConfig probe;
   std::set<std::string> allowed;
-  for (const auto& kv : nas::config_keys(probe)) allowed.insert(kv.first);
+  for (const auto& kv : nas::config_keys(probe)) allowed.insert(kv.first.substr(0, kv.first.find('.')));
   YAML::Node out(YAML::NodeType::Map);
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>();
@@ -58,6 +61,39 @@ YAML::Node tool_keys(const YAML::Node& root) {
               nas::join(nas::strategy_names(), ", "));
   }
   return out;
+}
+
+// The benchmark's best answer under the run's objective and constraint (the regret reference).
+// nas::Error for an objective or constraint metric the benchmark lacks, or a bound that no
+// architecture meets.
+nas::Oracle constrained_oracle(const nas::TabularBenchmark& bench, const nas::RunConfig& run) {
+  const nas::Constraint& c = run.constraint;
+  if (!c.active()) {
+    auto best = bench.best(run.objective);
+    const double value = best.second.get(run.objective);
+    NAS_CHECK(nas::present(value),
+              "objective {}: benchmark {} has no values for it (try val_acc or test_acc)",
+              run.objective, bench.name());
+    return {bench.space().format(best.first), value, best.second.test_acc};
+  }
+  const std::vector<std::string> fields = bench.fields();
+  NAS_CHECK(std::find(fields.begin(), fields.end(), c.metric) != fields.end(),
+            "constraint.metric: benchmark {} has no column {}; its columns: {}", bench.name(),
+            nas::quote(c.metric), nas::join(fields, ", "));
+  std::optional<std::pair<nas::Arch, nas::Metrics>> best;
+  double lowest = std::numeric_limits<double>::infinity();
+  bench.for_each([&](const nas::Arch& a, const nas::Metrics& m) {
+    if (nas::present(m.get(c.metric))) lowest = std::min(lowest, m.get(c.metric));
+    const double v = nas::run_objective(m, run);
+    if (nas::present(v) && (!best || v > best->second.get(run.objective))) best.emplace(a, m);
+  });
+  NAS_CHECK(lowest <= c.max, "constraint.max: no architecture of {} has {} <= {} (the smallest is {})",
+            bench.name(), c.metric, c.max, lowest);
+  NAS_CHECK(best.has_value(),
+            "objective {}: benchmark {} has no values for it among the architectures with {} <= {}",
+            run.objective, bench.name(), c.metric, c.max);
+  return {bench.space().format(best->first), best->second.get(run.objective),
+          best->second.test_acc};
 }
 
 }  // namespace
@@ -160,12 +196,7 @@ int main(int argc, char** argv) {
     auto evaluator = std::make_shared<nas::TabularEvaluator>(bench);
     NAS_CHECK(exp.run.budget_seconds <= 0 || evaluator->records_train_seconds(),
               "--budget-seconds: benchmark {} records no training time; use --budget", bench->name());
-    auto best = bench->best(cfg.run.objective);
-    const double best_value = best.second.get(cfg.run.objective);
-    NAS_CHECK(nas::present(best_value),
-              "objective {}: benchmark {} has no values for it (try val_acc or test_acc)",
-              cfg.run.objective, bench->name());
-    nas::Oracle oracle{space->format(best.first), best_value, best.second.test_acc};
+    const nas::Oracle oracle = constrained_oracle(*bench, cfg.run);
 
     // Strategies with models (nao) train them with LibTorch on the CPU.
     nas::init_threads(common.threads);

@@ -10,22 +10,6 @@ namespace nas::nag {
 
 namespace F = torch::nn::functional;
 
-GraphShape GraphShape::of(const SearchSpace& space) {
-  GraphShape s;
-  s.cells = space.num_cells();
-  s.max_nodes = space.max_nodes();
-  s.vocab = space.vocab().size();
-  s.input_ids = space.vocab().input_ids;
-  s.output_id = space.vocab().output_id;
-  NAS_CHECK(!s.input_ids.empty() && s.output_id >= 0 && s.output_id < s.vocab,
-            "space {}: its graph view has no input or output label, which a graph generator needs",
-            space.name());
-  NAS_CHECK(s.max_nodes > static_cast<int>(s.input_ids.size()),
-            "space {}: max_nodes {} leaves no room after the {} input vertices", space.name(),
-            s.max_nodes, s.input_ids.size());
-  return s;
-}
-
 void GanModelConfig::validate(const std::string& where) const {
   auto positive = [&](int64_t v, const char* key) {
     NAS_CHECK(v >= 1, "config key {}.{}: expected a positive size, found {}", where, key, v);
@@ -46,40 +30,9 @@ void GanModelConfig::validate(const std::string& where) const {
     NAS_CHECK(p >= 0 && p < 1, "config key {}: dropout expected in [0, 1), found {}", where, p);
 }
 
-torch::Tensor l2_normalize(const torch::Tensor& x) {
-  return F::normalize(x, F::NormalizeFuncOptions().p(2).dim(-1).eps(1e-12));
-}
-
 namespace {
 
 torch::Tensor leaky(const torch::Tensor& x) { return F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(0.2)); }
-
-// Graph readout: gsum = L2norm(sum_v f(h_v) * sigmoid(g(h_v))), mean = L2norm(mean_v f(h_v)),
-// over the vertices where mask is 1 (all when mask is undefined).
-class ReadoutImpl : public torch::nn::Module {
- public:
-  ReadoutImpl(int64_t node_size, int64_t graph_size, bool gated) : gated_(gated) {
-    f_ = register_module("f", torch::nn::Linear(node_size, graph_size));
-    if (gated_) g_ = register_module("g", torch::nn::Linear(node_size, 1));
-  }
-  torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& mask = {}) {
-    torch::Tensor v = f_(h);
-    if (gated_) v = v * torch::sigmoid(g_(h));
-    if (mask.defined()) v = v * mask.unsqueeze(-1);
-    torch::Tensor s = v.sum(1);
-    if (!gated_) {
-      torch::Tensor count = mask.defined() ? mask.sum(1, true).clamp_min(1.0)
-                                           : torch::full({1, 1}, static_cast<double>(h.size(1)), h.options());
-      s = s / count;
-    }
-    return l2_normalize(s);
-  }
-
- private:
-  bool gated_;
-  torch::nn::Linear f_{nullptr}, g_{nullptr};
-};
-TORCH_MODULE(Readout);
 
 // Two linear layers with a LeakyReLU between them.
 torch::nn::Sequential two_layers(int64_t in, int64_t hidden, int64_t out) {
@@ -106,8 +59,8 @@ class CellGeneratorImpl : public torch::nn::Module {
           register_module("msg_rev" + std::to_string(l), torch::nn::Linear(2 * nd_, 2 * nd_)));
       gru_.push_back(register_module("gru" + std::to_string(l), torch::nn::GRUCell(2 * nd_, nd_)));
     }
-    readout_ = register_module("readout", Readout(nd_, sd_, cfg.aggr == "gsum"));
-    readout_init_ = register_module("readout_init", Readout(nd_, sd_, cfg.aggr == "gsum"));
+    readout_ = register_module("readout", GraphReadout(nd_, sd_, cfg.aggr == "gsum", true));
+    readout_init_ = register_module("readout_init", GraphReadout(nd_, sd_, cfg.aggr == "gsum", true));
     node_add_ = register_module("node_add", two_layers(sd_ + L, sd_, shape.vocab));
     edge_hidden_ = register_module("edge_hidden", torch::nn::Linear(2 * nd_ + sd_ + L, nd_ + sd_));
     edge_out_ = register_module("edge_out", torch::nn::Linear(nd_ + sd_, 1));
@@ -202,17 +155,10 @@ class CellGeneratorImpl : public torch::nn::Module {
   torch::Tensor propagate(torch::Tensor H, const torch::Tensor& A) {
     const int64_t B = H.size(0), n = H.size(1);
     torch::Tensor At = A.transpose(1, 2);
-    torch::Tensor indeg = A.sum(1).unsqueeze(-1);
-    torch::Tensor outdeg = A.sum(2).unsqueeze(-1);
     for (size_t l = 0; l < gru_.size(); ++l) {
       torch::Tensor x = F::dropout(H, F::DropoutFuncOptions().p(dropout_).training(is_training()));
-      const torch::Tensor& Wf = msg_[l]->weight;
-      const torch::Tensor& Wr = msg_rev_[l]->weight;
       // Edge u -> v sends msg(h_u ‖ h_v) to v and msg_rev(h_v ‖ h_u) to u.
-      torch::Tensor m = At.bmm(x.matmul(Wf.narrow(1, 0, nd_).t())) +
-                        indeg * (x.matmul(Wf.narrow(1, nd_, nd_).t()) + msg_[l]->bias) +
-                        A.bmm(x.matmul(Wr.narrow(1, 0, nd_).t())) +
-                        outdeg * (x.matmul(Wr.narrow(1, nd_, nd_).t()) + msg_rev_[l]->bias);
+      torch::Tensor m = summed_edge_messages(x, A, msg_[l]) + summed_edge_messages(x, At, msg_rev_[l]);
       H = gru_[l](m.reshape({B * n, 2 * nd_}), x.reshape({B * n, nd_})).view({B, n, nd_});
     }
     return l2_normalize(H);
@@ -225,7 +171,7 @@ class CellGeneratorImpl : public torch::nn::Module {
   torch::nn::Sequential init_start_{nullptr}, init_new_{nullptr}, node_add_{nullptr};
   std::vector<torch::nn::Linear> msg_, msg_rev_;
   std::vector<torch::nn::GRUCell> gru_;
-  Readout readout_{nullptr}, readout_init_{nullptr};
+  GraphReadout readout_{nullptr}, readout_init_{nullptr};
   torch::nn::Linear edge_hidden_{nullptr}, edge_out_{nullptr};
   torch::Tensor not_generated_;
 };
@@ -287,7 +233,7 @@ class CellDiscriminatorImpl : public torch::nn::Module {
       gcn_.push_back(register_parameter(
           "gcn" + std::to_string(l),
           torch::empty({cfg.d_node_size, cfg.d_node_size}).uniform_(-bound, bound)));
-    readout_ = register_module("readout", Readout(cfg.d_node_size, cfg.d_graph_size, cfg.aggr == "gsum"));
+    readout_ = register_module("readout", GraphReadout(cfg.d_node_size, cfg.d_graph_size, cfg.aggr == "gsum", true));
   }
 
   // adj [B, N, N] (edge u -> v at [u][v]), ops [B, N, V], num [B] -> [B, d_graph_size].
@@ -312,7 +258,7 @@ class CellDiscriminatorImpl : public torch::nn::Module {
   double dropout_;
   torch::nn::Linear emb_{nullptr};
   std::vector<torch::Tensor> gcn_;
-  Readout readout_{nullptr};
+  GraphReadout readout_{nullptr};
 };
 
 DiscriminatorImpl::DiscriminatorImpl(const GraphShape& shape, const GanModelConfig& cfg,

@@ -35,20 +35,10 @@
 #include <vector>
 
 #include "libnas/encoding/graph_view.h"
+#include "libnas/models/graph_layers.h"
 #include "libnas/spaces/search_space.h"
 
 namespace nas::nag {
-
-// What the GAN generates: the graph view of a space.
-struct GraphShape {
-  int cells = 1;
-  int max_nodes = 0;
-  int vocab = 0;
-  std::vector<int> input_ids;  // labels of the start vertices, in order
-  int output_id = 0;
-
-  static GraphShape of(const SearchSpace& space);
-};
 
 // Sizes of the networks (the reference values, specs/nag.md §2.3 and §3.1).
 struct GanModelConfig {
@@ -122,8 +112,5 @@ class DiscriminatorImpl : public torch::nn::Module {
   double dropout_;
 };
 TORCH_MODULE(Discriminator);
-
-// L2 normalisation over the last dimension (the reference's F.normalize).
-torch::Tensor l2_normalize(const torch::Tensor& x);
 
 }  // namespace nas::nag

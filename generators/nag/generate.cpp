@@ -11,17 +11,12 @@
 
 #include "libnas/util/error.h"
 #include "libnas/util/strings.h"
+#include "predictors/features.h"
+#include "predictors/ridge.h"
 
 namespace nas::nag {
 
 namespace {
-
-torch::Tensor features(const SearchSpace& space, const std::vector<Arch>& archs) {
-  GraphBatch g = to_graph_batch(space, archs);
-  const int64_t B = static_cast<int64_t>(archs.size());
-  return torch::cat({g.adj.reshape({B, -1}), g.ops.reshape({B, -1}), torch::ones({B, 1})}, 1)
-      .to(torch::kFloat64);
-}
 
 std::string format_count(double v) {
   if (v >= 1e6) return fmt::format("{:.2f}M", v / 1e6);
@@ -30,25 +25,6 @@ std::string format_count(double v) {
 }
 
 }  // namespace
-
-void GraphRidge::fit(const SearchSpace& space, const std::vector<Arch>& archs,
-                     const std::vector<double>& y, double lambda) {
-  NAS_CHECK(!archs.empty() && archs.size() == y.size(),
-            "ridge: expected one target per architecture, found {} for {}", y.size(), archs.size());
-  torch::Tensor X = features(space, archs);
-  torch::Tensor t = torch::tensor(y, torch::kFloat64);
-  mean_ = t.mean().item<double>();
-  const int64_t d = X.size(1);
-  torch::Tensor A = X.t().mm(X) + lambda * torch::eye(d, torch::kFloat64);
-  w_ = torch::linalg::solve(A, X.t().mv(t - mean_), true);
-}
-
-std::vector<double> GraphRidge::predict(const SearchSpace& space, const std::vector<Arch>& archs) const {
-  NAS_CHECK(fitted(), "ridge: predict before fit");
-  if (archs.empty()) return {};
-  torch::Tensor p = (features(space, archs).mv(w_) + mean_).contiguous();
-  return std::vector<double>(p.data_ptr<double>(), p.data_ptr<double>() + p.numel());
-}
 
 ParamCounter make_param_counter(const NasDataset& data, std::shared_ptr<const SearchSpace> space) {
   if (!data.benchmark.empty()) {
@@ -126,11 +102,11 @@ void rank_by_predicted_accuracy(const SearchSpace& space, const std::vector<NasR
     archs.push_back(r.arch);
     acc.push_back(r.acc);
   }
-  GraphRidge ridge;
-  ridge.fit(space, archs, acc);
+  RidgePredictor ridge;
+  ridge.fit(graph_features(space, archs), acc);
   archs.clear();
   for (const auto& c : candidates) archs.push_back(c.arch);
-  const std::vector<double> pred = ridge.predict(space, archs);
+  const std::vector<double> pred = ridge.predict(graph_features(space, archs));
   for (size_t i = 0; i < candidates.size(); ++i) candidates[i].predicted_acc = pred[i];
   std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
     return a.predicted_acc > b.predicted_acc;

@@ -16,21 +16,6 @@
 
 namespace nas::nag {
 
-// Ridge regression on the graph view (every adjacency entry and label one-hot of every cell,
-// plus a bias): a cheap accuracy predictor to rank generated architectures.
-class GraphRidge {
- public:
-  // nas::Error for no data or sizes that differ.
-  void fit(const SearchSpace& space, const std::vector<Arch>& archs, const std::vector<double>& y,
-           double lambda = 1.0);
-  std::vector<double> predict(const SearchSpace& space, const std::vector<Arch>& archs) const;
-  bool fitted() const { return w_.defined(); }
-
- private:
-  torch::Tensor w_;
-  double mean_ = 0;
-};
-
 // The exact parameter count of an arch's network: the benchmark's params column for a dataset
 // drawn from a benchmark, else the parameters of build_network with the dataset's network
 // config (auxiliary head excluded, as train_cifar --summary reports them).

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "libnas/search/history.h"
+#include "libnas/search/pareto.h"
 #include "libnas/util/config.h"
 #include "libnas/util/error.h"
 #include "libnas/util/file_io.h"
@@ -49,7 +50,7 @@ std::string fingerprint(const ExperimentConfig& cfg, const std::string& strategy
 
 // A finished seed's result from its history, without replaying the strategy.
 RunResult read_back(const std::string& dir, const Json& done, const SearchSpace& space,
-                    const std::string& objective) {
+                    const RunConfig& run) {
   const std::string path = (fs::path(dir) / "history.jsonl").string();
   HistoryFile h = read_history(path);
   const int64_t expected = done.value("queries", int64_t{-1});
@@ -57,22 +58,18 @@ RunResult read_back(const std::string& dir, const Json& done, const SearchSpace&
             "{}: expected {} complete lines as result.json says, found {}{}", path, expected,
             h.records.size(), h.torn ? " and a torn line" : "");
   RunResult r;
-  double best_value = kMissing;
   for (const auto& rec : h.records) {
     Trial t;
     t.id = rec.id;
     t.arch = space.parse(rec.arch);
     t.hash = rec.hash;
     t.metrics = rec.metrics;
-    t.objective = rec.metrics.get(objective);
+    t.objective = run_objective(rec.metrics, run);
     t.wall_seconds = rec.wall_s;
     if (present(t.metrics.train_seconds)) r.train_seconds += t.metrics.train_seconds;
-    if (r.best < 0 || better_objective(t.objective, best_value)) {
-      r.best = t.id;
-      best_value = t.objective;
-    }
     r.trials.push_back(std::move(t));
   }
+  r.best = best_trial(r.trials, static_cast<int64_t>(r.trials.size()));
   r.duplicates = done.value("duplicates", int64_t{0});
   r.replayed = static_cast<int64_t>(r.trials.size());
   const std::string stop = done.value("stop", std::string("budget"));
@@ -141,8 +138,10 @@ void validate_experiment(const ExperimentConfig& cfg, std::shared_ptr<const Sear
     NAS_CHECK(seeds.insert(s).second, "--seeds: seed {} is listed twice", s);
   }
   cfg.run.validate();
-  // Building each strategy once decodes its section, so a bad key fails before any run starts.
-  for (const auto& s : cfg.strategies) make_strategy(s, section_of(cfg, s), space, 0);
+  // Building each strategy once decodes its section and shows it the goal, so a bad key or a
+  // goal it cannot pursue fails before any run starts.
+  for (const auto& s : cfg.strategies)
+    make_strategy(s, section_of(cfg, s), space, 0)->set_goal({cfg.run.objective, cfg.run.constraint});
 }
 
 std::vector<SeedRun> run_experiment(const ExperimentConfig& cfg,
@@ -169,7 +168,7 @@ std::vector<SeedRun> run_experiment(const ExperimentConfig& cfg,
       if (root.resumed() && file_exists(result_path)) {
         Json done = parse_json(read_file(result_path), result_path);
         if (done.is_object() && done.value("fingerprint", std::string()) == print) {
-          sr.result = read_back(sr.dir, done, *space, cfg.run.objective);
+          sr.result = read_back(sr.dir, done, *space, cfg.run);
           sr.read_back = true;
           finished = true;
         }
@@ -185,6 +184,7 @@ std::vector<SeedRun> run_experiment(const ExperimentConfig& cfg,
           progress.update(done_before + q, present(best) ? best : Progress::kNoBest, label);
         });
         sr.result = runner.run();
+        if (cfg.run.constraint.active()) write_pareto(sr.dir, sr.result.trials, *space, cfg.run);
         write_result(sr.dir, name, seed, print, sr.result, *space);
       }
       done_before += static_cast<int64_t>(sr.result.trials.size());

@@ -1,5 +1,6 @@
 #include "libnas/search/runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -25,6 +26,21 @@ void RunConfig::validate() const {
   NAS_CHECK(batch_size >= 1, "batch_size: expected at least 1, found {}", batch_size);
   NAS_CHECK(!objective.empty(), "objective: expected a metric name such as val_acc, found ''");
   NAS_CHECK(max_duplicates >= 1, "max_duplicates: expected at least 1, found {}", max_duplicates);
+  constraint.validate();
+}
+
+int64_t best_trial(const std::vector<Trial>& trials, int64_t upto) {
+  int64_t best = -1;
+  const int64_t n = std::min<int64_t>(upto, static_cast<int64_t>(trials.size()));
+  for (int64_t i = 0; i < n; ++i) {
+    if (!present(trials[i].objective)) continue;
+    if (best < 0 || better_objective(trials[i].objective, trials[best].objective)) best = i;
+  }
+  return best;
+}
+
+double run_objective(const Metrics& m, const RunConfig& cfg) {
+  return cfg.constraint.met(m) ? m.get(cfg.objective) : kMissing;
 }
 
 std::string to_string(StopReason r) {
@@ -83,6 +99,7 @@ RunResult Runner::run() {
     writer.emplace(history_path, recorded.valid_bytes);
     strategy_->set_checkpoint_dir(run_dir_->checkpoints());
   }
+  strategy_->set_goal({cfg_.objective, cfg_.constraint});
   size_t next_replay = 0;
 
   RunResult result;
@@ -203,7 +220,7 @@ RunResult Runner::run() {
         t.arch = proposals[i];
         t.hash = hashes[i];
         t.metrics = std::move(metrics[i]);
-        t.objective = t.metrics.get(cfg_.objective);
+        t.objective = run_objective(t.metrics, cfg_);
         t.wall_seconds = wall[i];
         if (cfg_.budget_seconds > 0) {
           NAS_CHECK(present(t.metrics.train_seconds),
@@ -217,7 +234,7 @@ RunResult Runner::run() {
         }
         trial_of[i] = t.id;
         cache.emplace(t.hash, static_cast<size_t>(t.id));
-        if (result.best < 0 || better_objective(t.objective, best_value)) {
+        if (present(t.objective) && (result.best < 0 || better_objective(t.objective, best_value))) {
           result.best = t.id;
           best_value = t.objective;
         }

@@ -23,6 +23,7 @@ struct RunConfig {
   int64_t batch_size = 1;        // proposals asked at a time
   std::string objective = "val_acc";  // metric to maximise
   int64_t max_duplicates = 1000; // consecutive duplicate proposals before giving up
+  Constraint constraint;          // a bound on another metric (hardware-aware search)
 
   template <class V>
   void fields(V& v) {
@@ -33,10 +34,19 @@ struct RunConfig {
     v("objective", objective, "metric the search maximises (val_acc, test_acc, or an extra key)");
     v("max_duplicates", max_duplicates,
       "consecutive already-evaluated proposals after which the run stops with a warning");
+    v("constraint", constraint, "a bound on another metric every best answer must meet");
   }
   // nas::Error naming the flag when a value is out of range or no budget is set.
   void validate() const;
 };
+
+// A trial's objective under the run's config: the objective metric, NaN when it is missing or
+// the constraint is not met.
+double run_objective(const Metrics& m, const RunConfig& cfg);
+
+// Index of the best objective among the first `upto` trials (first on ties); -1 when none has
+// one (NaN objectives, such as answers over the constraint, are never the best).
+int64_t best_trial(const std::vector<Trial>& trials, int64_t upto);
 
 // How a run ended.
 enum class StopReason { Budget, BudgetSeconds, Duplicates, Exhausted };
@@ -45,6 +55,7 @@ std::string to_string(StopReason r);
 struct RunResult {
   std::vector<Trial> trials;    // charged evaluations in order; trials[i].id == i
   int64_t best = -1;            // index of the best objective (first on ties); -1 when none
+                                // has one (NaN: missing, or over the constraint)
   int64_t duplicates = 0;       // proposals answered from the cache (not charged)
   int64_t replayed = 0;         // evaluations read back from history.jsonl on resume
   double train_seconds = 0.0;   // recorded training seconds charged (missing times count 0)

@@ -98,6 +98,21 @@ bool is_strategy(const std::string& name) {
   return r.entries.count(name) > 0;
 }
 
+bool Constraint::met(const Metrics& m) const {
+  if (!active()) return true;
+  const double v = m.get(metric);
+  return present(v) && v <= max;
+}
+
+void Constraint::validate() const {
+  if (!active()) {
+    NAS_CHECK(max == 0.0, "constraint.max: {} bounds no metric; set constraint.metric too", max);
+    return;
+  }
+  NAS_CHECK(std::isfinite(max) && max >= 0,
+            "constraint.max: expected a non-negative bound on {}, found {}", metric, max);
+}
+
 bool better_objective(double a, double b) {
   if (std::isnan(a)) return false;
   if (std::isnan(b)) return true;

@@ -32,6 +32,31 @@ struct Trial {
   bool duplicate = false;
 };
 
+// A bound on one metric of every answer (hardware-aware search): an architecture whose
+// `metric` is above `max`, or missing, costs its query but can never be the best. The Runner
+// applies it by giving such trials a NaN objective, so every strategy searches under it alike.
+struct Constraint {
+  std::string metric;  // "" = no constraint (a benchmark column: latency_pixel3_ms, params, ...)
+  double max = 0.0;
+
+  template <class V>
+  void fields(V& v) {
+    v("metric", metric, "metric every answer must keep at or below constraint.max (empty: none)");
+    v("max", max, "the bound on constraint.metric");
+  }
+  bool active() const { return !metric.empty(); }
+  // Whether m meets the bound (always, without a constraint).
+  bool met(const Metrics& m) const;
+  // nas::Error naming the key for a negative or non-finite bound, or a bound without a metric.
+  void validate() const;
+};
+
+// What a run maximises, as the Runner tells its strategy before the first ask.
+struct Goal {
+  std::string objective = "val_acc";
+  Constraint constraint;
+};
+
 // Ask/tell search strategy. Given the same seed and the same sequence of tells, a strategy must
 // make the same proposals (the Runner's resume replays it from scratch).
 class Strategy {
@@ -51,6 +76,9 @@ class Strategy {
   // skip recomputing what the replay would recompute identically. Called before the first ask
   // when the run has a directory; strategies without such state ignore it.
   virtual void set_checkpoint_dir(const std::string& dir) {}
+  // The run's objective and constraint (a Trial's objective already carries both: NaN when the
+  // constraint is not met); strategies that model the constrained metric themselves read it.
+  virtual void set_goal(const Goal& goal) {}
 };
 
 // The pattern of the model-based generators (NAO, NAG): propose `seed_archs` distinct random

@@ -33,16 +33,6 @@ std::pair<double, double> mean_std(const std::vector<double>& values) {
 
 namespace {
 
-// Index of the best objective among the first `upto` trials (first on ties); -1 when none.
-int64_t best_within(const std::vector<Trial>& trials, int64_t upto) {
-  int64_t best = -1;
-  const int64_t n = std::min<int64_t>(upto, static_cast<int64_t>(trials.size()));
-  for (int64_t i = 0; i < n; ++i) {
-    if (best < 0 || better_objective(trials[i].objective, trials[best].objective)) best = i;
-  }
-  return best;
-}
-
 }  // namespace
 
 Summary summarize(const std::vector<SeedRun>& runs, const std::string& objective,
@@ -69,7 +59,7 @@ Summary summarize(const std::vector<SeedRun>& runs, const std::string& objective
       ss.seeds.push_back(r.seed);
       const auto& trials = r.result.trials;
       ss.queries.push_back(static_cast<int64_t>(trials.size()));
-      const int64_t b = best_within(trials, static_cast<int64_t>(trials.size()));
+      const int64_t b = best_trial(trials, static_cast<int64_t>(trials.size()));
       ss.best_ids.push_back(b);
       ss.final_best.push_back(b >= 0 ? trials[b].objective : kMissing);
       ss.final_test.push_back(b >= 0 ? trials[b].metrics.test_acc : kMissing);
@@ -77,7 +67,7 @@ Summary summarize(const std::vector<SeedRun>& runs, const std::string& objective
     for (int64_t budget : s.budgets) {
       std::vector<double> best, test, regret;
       for (const RunResult* r : results) {
-        const int64_t b = best_within(r->trials, budget);
+        const int64_t b = best_trial(r->trials, budget);
         if (b < 0) continue;
         best.push_back(r->trials[b].objective);
         test.push_back(r->trials[b].metrics.test_acc);

@@ -147,10 +147,12 @@ bool plot_lines(const std::string& base, const PlotSpec& spec,
     if (band)
       gp += fmt::format("  {} index {} using 1:3:4 with filledcurves lc rgb '{}' notitle, \\\n",
                         dat_name, i, color);
-    gp += fmt::format("  {} index {} using 1:2 with lines lw 2 lc rgb '{}'{} title {}{}\n",
-                      dat_name, i, series[i].dashed ? "#555555" : color,
-                      series[i].dashed ? " dt 2" : "", gp_quote(series[i].label),
-                      i + 1 < series.size() ? ", \\" : "");
+    const char* with = series[i].style == PlotStyle::Points        ? "points pt 7 ps 0.5"
+                       : series[i].style == PlotStyle::LinesPoints ? "linespoints pt 7 ps 0.9 lw 2"
+                                                                   : "lines lw 2";
+    gp += fmt::format("  {} index {} using 1:2 with {} lc rgb '{}'{} title {}{}\n", dat_name, i,
+                      with, series[i].dashed ? "#555555" : color, series[i].dashed ? " dt 2" : "",
+                      gp_quote(series[i].label), i + 1 < series.size() ? ", \\" : "");
   }
   gp += fmt::format(
       "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {{ set terminal pngcairo size {},{} "

@@ -1,4 +1,4 @@
-// Line plots through gnuplot: a data file and a script are always written (so a plot can be
+// Line and scatter plots through gnuplot: a data file and a script are always written (so a plot can be
 // redrawn or restyled by hand), then gnuplot renders SVG and PNG next to them.
 #pragma once
 
@@ -8,11 +8,15 @@
 
 namespace nas {
 
+// How a series is drawn.
+enum class PlotStyle { Lines, Points, LinesPoints };
+
 // One curve; `lo`/`hi` (same length as x, or empty) draw a shaded band around it.
 struct PlotSeries {
   std::string label;
   std::vector<double> x, y, lo, hi;
   bool dashed = false;  // a reference line (an optimum, a baseline)
+  PlotStyle style = PlotStyle::Lines;
 };
 
 struct PlotSpec {

@@ -45,30 +45,6 @@ TEST(NagRequest, MapsRealUnitsToClassesAndSaysWhatCannotBeMet) {
   EXPECT_EQ(request_labels(scales, r, nullptr), (std::vector<int64_t>{2, 1}));
 }
 
-TEST(NagRidge, LearnsAnAdditiveLandscapeOverTheGraphView) {
-  auto space = make_space("nb201");
-  Rng rng(3);
-  std::vector<Arch> train, test;
-  std::vector<double> y_train, y_test;
-  auto score = [&](const Arch& a) {
-    auto t = space->to_tokens(a);
-    double s = 0;
-    for (size_t i = 0; i < t.size(); ++i) s += (static_cast<double>(i) + 1) * t[i];
-    return s;
-  };
-  for (int i = 0; i < 300; ++i) {
-    Arch a = space->sample(rng);
-    (i < 200 ? train : test).push_back(a);
-    (i < 200 ? y_train : y_test).push_back(score(a));
-  }
-  GraphRidge ridge;
-  ridge.fit(*space, train, y_train, 1e-3);
-  auto p = ridge.predict(*space, test);
-  double err = 0;
-  for (size_t i = 0; i < p.size(); ++i) err = std::max(err, std::abs(p[i] - y_test[i]));
-  EXPECT_LT(err, 0.1);
-}
-
 // The acceptance on NAS-Bench-201 CIFAR-10 in benchmark mode: a GAN trained on 1000
 // random records generates, for the top accuracy class, architectures whose mean test accuracy
 // is well above that of random architectures; with a parameter bound every one meets it.

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "libnas/search/history.h"
+#include "libnas/util/error.h"
 #include "libnas/util/json.h"
 #include "libnas/util/strings.h"
 #include "test/libnas/search/toy_search.h"
@@ -299,6 +301,65 @@ TEST(SearchRunner, AnArchAbsentFromTheTableIsAnErrorNamingIt) {
     EXPECT_NE(std::string(e.what()).find("'220'"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("toy-table"), std::string::npos) << e.what();
   }
+}
+
+}  // namespace
+}  // namespace nas
+
+namespace nas {
+namespace {
+
+// A constraint: answers over the bound are charged and recorded with their metrics, carry a
+// NaN objective (so strategies rank them last) and are never the best; the same for every
+// baseline (the generators' strategies: test/trainers/search_test.cpp).
+TEST(SearchRunner, AnswersOverTheConstraintCostTheirQueryButAreNeverBest) {
+  for (const std::string name : {"random", "rea", "local"}) {
+    auto space = std::make_shared<test::ToySpace>(5, 4);
+    auto eval = std::make_shared<test::ToyEvaluator>(std::vector<int>{3, 1, 2, 0, 3});
+    RunConfig cfg = budget_of(60, 3);
+    cfg.constraint.metric = "latency_ms";  // 1.5 + 0.5 * first digit: digits 0 and 1 pass
+    cfg.constraint.max = 2.0;
+    test::TempDir tmp;
+    RunDir dir("search", tmp.path() + "/run", false);
+    Runner runner(cfg, space, make_strategy(name, {}, space, 2), eval, &dir);
+    runner.on_step([](int64_t, double) {});
+    RunResult r = runner.run();
+    ASSERT_EQ(r.trials.size(), 60u) << name;
+    int over = 0;
+    double best_feasible = -1e9;
+    for (const Trial& t : r.trials) {
+      const bool ok = t.metrics.get("latency_ms") <= 2.0;
+      if (!ok) {
+        ++over;
+        EXPECT_TRUE(std::isnan(t.objective)) << name;
+      } else {
+        EXPECT_EQ(t.objective, t.metrics.val_acc) << name;
+        best_feasible = std::max(best_feasible, t.objective);
+      }
+    }
+    EXPECT_GT(over, 0) << name << ": the test needs answers over the bound";
+    ASSERT_GE(r.best, 0) << name;
+    EXPECT_LE(r.trials[r.best].metrics.get("latency_ms"), 2.0) << name;
+    EXPECT_EQ(r.trials[r.best].objective, best_feasible) << name;
+    // The history keeps the real metrics of every answer, over the bound or not.
+    auto h = read_history(dir.file("history.jsonl"));
+    ASSERT_EQ(h.records.size(), 60u);
+    for (size_t i = 0; i < 60; ++i) EXPECT_EQ(h.records[i].metrics.val_acc, r.trials[i].metrics.val_acc);
+    // And a best read back from it honours the bound too.
+    EXPECT_EQ(best_trial(r.trials, 60), r.best);
+  }
+}
+
+TEST(SearchRunner, BadConstraintsNameTheKey) {
+  RunConfig cfg = budget_of(5);
+  cfg.constraint.metric = "latency_ms";
+  cfg.constraint.max = -1;
+  EXPECT_THROW(cfg.validate(), Error);
+  cfg.constraint.max = std::nan("");
+  EXPECT_THROW(cfg.validate(), Error);
+  cfg.constraint.metric = "";
+  cfg.constraint.max = 3;
+  EXPECT_THROW(cfg.validate(), Error);  // a bound on no metric
 }
 
 }  // namespace

@@ -1,0 +1,54 @@
+// Building blocks of the step-wise graph generators (NAG's and AG-Net's, both DGMG-like): what
+// a generator generates (the graph view's shape), the gated-sum graph readout and summed edge
+// messages. One copy here; each generator composes them its own way (specs/nag.md §2,
+// specs/agnet.md §2).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace nas {
+
+class SearchSpace;
+
+// What a graph generator generates: the graph view of a space (cells per arch, vertices per
+// cell, labels, which labels start and end a cell).
+struct GraphShape {
+  int cells = 1;
+  int max_nodes = 0;
+  int vocab = 0;
+  std::vector<int> input_ids;  // labels of the start vertices, in order
+  int output_id = 0;
+
+  // nas::Error when the space's graph view has no input or output label or no room for a
+  // generated vertex.
+  static GraphShape of(const SearchSpace& space);
+};
+
+// Graph readout over node states h [B, n, node_size]: gated, sum_v f(h_v) * sigmoid(g(h_v));
+// otherwise the mean of f(h_v); over the vertices where mask [B, n] is 1 (all when undefined).
+// With `normalise` the result is L2-normalised (NAG); AG-Net reads the plain gated sum.
+class GraphReadoutImpl : public torch::nn::Module {
+ public:
+  GraphReadoutImpl(int64_t node_size, int64_t graph_size, bool gated, bool normalise);
+  torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& mask = {});
+
+ private:
+  bool gated_, normalise_;
+  torch::nn::Linear f_{nullptr}, g_{nullptr};
+};
+TORCH_MODULE(GraphReadout);
+
+// For every vertex v, the sum over the edges u -> v of lin(x_u ‖ x_v), with A [B, n, n] holding
+// the edges (A[b][u][v] = 1 for u -> v) and lin a Linear(2d -> m) over node features x [B, n, d].
+// Computed densely as A^T (x W_src^T) + indeg(v) (x_v W_dst^T + b): the same function as a
+// per-edge loop at a fraction of the cost. Pass A^T for messages along reversed edges.
+torch::Tensor summed_edge_messages(const torch::Tensor& x, const torch::Tensor& A,
+                                   const torch::nn::Linear& lin);
+
+// L2 normalisation over the last dimension (PyTorch's F.normalize).
+torch::Tensor l2_normalize(const torch::Tensor& x);
+
+}  // namespace nas
