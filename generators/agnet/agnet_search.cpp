@@ -22,6 +22,7 @@ namespace nas::agnet {
 AgNetSearchConfig AgNetSearchConfig::xgboost_defaults() {
   AgNetSearchConfig c;
   c.surrogate = "xgboost";
+  c.steer = false;
   c.epochs = 1;
   return c;
 }
@@ -53,6 +54,10 @@ void AgNetSearchConfig::validate(const std::string& where) const {
             where, noise_bound);
   NAS_CHECK(surrogate == "mlp" || surrogate == "xgboost",
             "config key {}.surrogate: expected mlp or xgboost, found '{}'", where, surrogate);
+  NAS_CHECK(steer || surrogate != "mlp",
+            "config key {}.steer: the mlp surrogate is trained with the generator; steer false "
+            "needs surrogate xgboost",
+            where);
   NAS_CHECK(!(cost_aware && surrogate == "xgboost"),
             "config key {}.cost_aware: works with the mlp surrogate only (it predicts the cost too)",
             where);
@@ -136,21 +141,26 @@ AgNetSearch::AgNetSearch(const YAML::Node& cfg, std::shared_ptr<const SearchSpac
   cfg_.validate(name_);
   seed_archs_ = cfg_.seed_archs;
   GraphShape::of(*space_);  // a graph view the generator can use, or a clear error now
-  const std::string file =
-      cfg_.generator_file.empty()
-          ? cache_path(cfg_.cache_dir.empty() ? default_cache_dir() : cfg_.cache_dir, *space_,
-                       cfg_.generator, cfg_.pretrain)
-          : cfg_.generator_file;
-  Generator gen = pretrained_generator(*space_, cfg_.generator, cfg_.pretrain, file, &pretrained_);
-  // The surrogate's initial weights come from the seed alone.
-  torch::manual_seed(mix64(seed_ + 0x73757272));
-  model_ = AgNetModel(gen, cfg_.surrogate_layers, cfg_.cost_aware ? 2 : 1);
-  adam_ = std::make_unique<FlatAdam>(model_->parameters(), AdamConfig{cfg_.lr, 0.5, 0.999, 1e-8, 0.0});
+  generator_file_ = cfg_.generator_file.empty()
+                        ? cache_path(cfg_.cache_dir.empty() ? default_cache_dir() : cfg_.cache_dir,
+                                     *space_, cfg_.generator, cfg_.pretrain)
+                        : cfg_.generator_file;
+  check_pretrained_file(*space_, cfg_.generator, cfg_.pretrain, generator_file_);
   if (cfg_.surrogate == "xgboost") {
     XgboostConfig xc;
     xc.seed = seed_;
     trees_ = std::make_unique<XgboostPredictor>(xc);
   }
+}
+
+void AgNetSearch::ensure_model() {
+  if (model_) return;
+  Generator gen =
+      pretrained_generator(*space_, cfg_.generator, cfg_.pretrain, generator_file_, &pretrained_);
+  // The surrogate's initial weights come from the seed alone.
+  torch::manual_seed(mix64(seed_ + 0x73757272));
+  model_ = AgNetModel(gen, cfg_.surrogate_layers, cfg_.cost_aware ? 2 : 1);
+  adam_ = std::make_unique<FlatAdam>(model_->parameters(), AdamConfig{cfg_.lr, 0.5, 0.999, 1e-8, 0.0});
 }
 
 YAML::Node AgNetSearch::config() const { return encode_config(cfg_); }
@@ -251,7 +261,7 @@ void AgNetSearch::fine_tune() {
       GraphTargets t{all.labels.index_select(0, idx), all.edges.index_select(0, idx)};
       GraphLogits logits = model_->generator->forward(model_->generator->noise(b));
       torch::Tensor per_sample = (1 - cfg_.alpha) * reconstruction_loss(logits, t);
-      if (!trees_) {
+      if (cfg_.steer) {
         torch::Tensor pred = model_->surrogate->forward(logits.flat());
         per_sample = per_sample + cfg_.alpha * (pred - all_t.index_select(0, idx)).pow(2).mean(1);
       }
@@ -287,6 +297,7 @@ void AgNetSearch::refill() {
   };
   std::vector<Scored> found;
   if (!evaluated_.empty()) {
+    ensure_model();
     fine_tune();
     torch::NoGradGuard no_grad;
     model_->eval();

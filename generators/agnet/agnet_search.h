@@ -47,7 +47,8 @@ struct AgNetSearchConfig {
   double alpha = 0.9;
   double lr = 1e-3;
   double noise_bound = 3.0;
-  std::string surrogate = "mlp";  // mlp (trained with the generator) or xgboost
+  std::string surrogate = "mlp";  // ranks the candidates: mlp or xgboost
+  bool steer = true;              // train the MLP surrogate with the generator (its gradient steers it)
   bool cost_aware = false;        // agnet-hw: model the constrained metric too
   bool joint = false;             // agnet-hw: rank by objective rank + cost rank
   double penalty = 1000.0;        // agnet-hw: rank multiplier over the bound
@@ -70,9 +71,13 @@ struct AgNetSearchConfig {
     v("lr", lr, "fine-tuning Adam learning rate (betas 0.5, 0.999)");
     v("noise_bound", noise_bound, "candidates are generated from noise uniform in [-bound, bound]");
     v("surrogate", surrogate,
-      "mlp: an MLP on the generator's logits, trained with it; xgboost: gradient-boosted trees "
-      "on the answered architectures' graph view, refitted each round (the generator then "
-      "fine-tunes on reconstruction alone)");
+      "what ranks the candidates: mlp, an MLP on the generator's logits trained with it; "
+      "xgboost, gradient-boosted trees on the answered architectures' graph view, refitted each "
+      "round");
+    v("steer", steer,
+      "train the MLP surrogate together with the generator, so its gradient steers the generator "
+      "(always with surrogate mlp; with xgboost and steer false the generator fine-tunes on "
+      "reconstruction alone)");
     v("cost_aware", cost_aware,
       "model the run's constrained metric (constraint.metric) too: the surrogate predicts it beside "
       "the objective, answers and candidates over the bound rank `penalty` times lower "
@@ -88,7 +93,8 @@ struct AgNetSearchConfig {
     v("pretrain", pretrain, "pre-training by reconstruction");
   }
   void validate(const std::string& where) const;
-  // The defaults of `agnet-xgb` (specs/agnet.md §3.3): the xgboost surrogate, one epoch a round.
+  // The defaults of `agnet-xgb` (specs/agnet.md §3.3): the xgboost surrogate, no steering, one
+  // epoch a round.
   static AgNetSearchConfig xgboost_defaults();
   // The defaults of `agnet-hw` (specs/agnet.md §3.5): cost_aware, alpha 0.95.
   static AgNetSearchConfig hardware_defaults();
@@ -130,8 +136,8 @@ class AgNetSearch : public SeededQueueStrategy {
   };
   const RoundInfo& last_round() const { return last_round_; }
   int64_t rounds_read_back() const { return rounds_read_back_; }
+  // The pre-training's figures (after the first round).
   const PretrainStats& pretrained() const { return pretrained_; }
-  AgNetModel& model() { return model_; }
 
   // The rank weights of objectives (NaN ranks last): 1 / (factor * n + rank), rank 0 the best,
   // ties in order of appearance.
@@ -145,6 +151,9 @@ class AgNetSearch : public SeededQueueStrategy {
 
  private:
   void refill() override;
+  // Loads (or pre-trains) the generator and builds the model at the first round, so a run
+  // rejected for its config or goal does not pre-train first.
+  void ensure_model();
   void fine_tune();
 
   struct Evaluated {
@@ -162,6 +171,7 @@ class AgNetSearch : public SeededQueueStrategy {
   std::unique_ptr<Predictor> trees_;  // the xgboost surrogate, fitted each round
   Goal goal_;
   std::string checkpoint_dir_;
+  std::string generator_file_;
   std::vector<Evaluated> evaluated_;
   AgNetModel model_{nullptr};
   std::unique_ptr<FlatAdam> adam_;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -117,6 +118,49 @@ std::string cache_path(const std::string& cache_dir, const SearchSpace& space,
                      fnv1a(cache_key(space, gen_cfg, cfg)));
 }
 
+namespace {
+
+// The checkpoint description of `file`; nullopt (with a warning) when it cannot be read.
+std::optional<Json> readable_meta(const std::string& file) {
+  try {
+    return read_checkpoint_meta(file);
+  } catch (const Error& e) {
+    spdlog::warn("agnet: pre-trained generator {} is unreadable ({}); training it again", file,
+                 e.what());
+    return std::nullopt;
+  }
+}
+
+void check_meta(const Json& meta, const SearchSpace& space, const std::string& key,
+                const std::string& file) {
+  NAS_CHECK(meta.value("kind", std::string()) == "agnet_generator",
+            "agnet: {} is not a pre-trained AG-Net generator (it holds a {} checkpoint)", file,
+            meta.value("kind", std::string("different")));
+  const std::string other_space = meta.value("space", std::string());
+  NAS_CHECK(other_space == space.name(),
+            "agnet: pre-trained generator {} is for space {}, not {}; remove it or pass another "
+            "file",
+            file, other_space, space.name());
+  NAS_CHECK(meta.value("key", std::string()) == key,
+            "agnet: pre-trained generator {} was made with another generator or pre-training "
+            "config; remove it or pass another file",
+            file);
+}
+
+}  // namespace
+
+void check_pretrained_file(const SearchSpace& space, const GeneratorConfig& gen_cfg,
+                           const PretrainConfig& cfg, const std::string& file) {
+  if (!file_exists(file)) return;
+  Json meta;
+  try {
+    meta = read_checkpoint_meta(file);
+  } catch (const Error&) {
+    return;  // unreadable: trained again when it is needed
+  }
+  check_meta(meta, space, cache_key(space, gen_cfg, cfg), file);
+}
+
 Generator pretrained_generator(const SearchSpace& space, const GeneratorConfig& gen_cfg,
                                const PretrainConfig& cfg, const std::string& file,
                                PretrainStats* stats) {
@@ -124,36 +168,16 @@ Generator pretrained_generator(const SearchSpace& space, const GeneratorConfig& 
   torch::manual_seed(mix64(cfg.seed + 0x696e6974));
   Generator gen(GraphShape::of(space), gen_cfg);
   if (file_exists(file)) {
-    Json meta;
-    bool readable = true;
-    try {
-      meta = read_checkpoint_meta(file);
-    } catch (const Error& e) {
-      readable = false;
-      spdlog::warn("agnet: pre-trained generator {} is unreadable ({}); training it again", file,
-                   e.what());
-    }
-    if (readable) {
-      NAS_CHECK(meta.value("kind", std::string()) == "agnet_generator",
-                "agnet: {} is not a pre-trained AG-Net generator (it holds a {} checkpoint)", file,
-                meta.value("kind", std::string("different")));
-      const std::string other_space = meta.value("space", std::string());
-      NAS_CHECK(other_space == space.name(),
-                "agnet: pre-trained generator {} is for space {}, not {}; remove it or pass "
-                "another file",
-                file, other_space, space.name());
-      NAS_CHECK(meta.value("key", std::string()) == key,
-                "agnet: pre-trained generator {} was made with another generator or pre-training "
-                "config; remove it or pass another file",
-                file);
+    if (std::optional<Json> meta = readable_meta(file)) {
+      check_meta(*meta, space, key, file);
       try {
         load_checkpoint(file, *gen);
         if (stats) {
           *stats = PretrainStats{};
-          stats->loss = meta.value("loss", 0.0);
-          stats->validity = meta.value("validity", 0.0);
-          stats->uniqueness = meta.value("uniqueness", 0.0);
-          stats->seconds = meta.value("seconds", 0.0);
+          stats->loss = meta->value("loss", 0.0);
+          stats->validity = meta->value("validity", 0.0);
+          stats->uniqueness = meta->value("uniqueness", 0.0);
+          stats->seconds = meta->value("seconds", 0.0);
           stats->source = file;
         }
         return gen;

@@ -49,6 +49,11 @@ std::string default_cache_dir();
 std::string cache_path(const std::string& cache_dir, const SearchSpace& space,
                        const GeneratorConfig& gen_cfg, const PretrainConfig& cfg);
 
+// nas::Error when `file` is a readable checkpoint made for another space or config (what
+// pretrained_generator would refuse); nothing when it is absent, unreadable or fits.
+void check_pretrained_file(const SearchSpace& space, const GeneratorConfig& gen_cfg,
+                           const PretrainConfig& cfg, const std::string& file);
+
 // A pre-trained generator: read from `file` when it holds one for this space and config,
 // otherwise trained and written there (atomically). A file that cannot be read (truncated,
 // not a checkpoint) is reported, trained again and replaced; a readable file made for another

@@ -12,7 +12,7 @@
 #include "libnas/util/error.h"
 #include "libnas/util/strings.h"
 #include "predictors/features.h"
-#include "predictors/ridge.h"
+#include "predictors/predictor.h"
 
 namespace nas::nag {
 
@@ -94,7 +94,7 @@ std::vector<int64_t> request_labels(const std::vector<ConditionScale>& scales,
 }
 
 void rank_by_predicted_accuracy(const SearchSpace& space, const std::vector<NasRecord>& records,
-                                std::vector<Candidate>& candidates) {
+                                std::vector<Candidate>& candidates, const std::string& predictor) {
   if (candidates.empty()) return;
   std::vector<Arch> archs;
   std::vector<double> acc;
@@ -102,11 +102,11 @@ void rank_by_predicted_accuracy(const SearchSpace& space, const std::vector<NasR
     archs.push_back(r.arch);
     acc.push_back(r.acc);
   }
-  RidgePredictor ridge;
-  ridge.fit(graph_features(space, archs), acc);
+  std::unique_ptr<Predictor> model = make_predictor(predictor);
+  model->fit(graph_features(space, archs), acc);
   archs.clear();
   for (const auto& c : candidates) archs.push_back(c.arch);
-  const std::vector<double> pred = ridge.predict(graph_features(space, archs));
+  const std::vector<double> pred = model->predict(graph_features(space, archs));
   for (size_t i = 0; i < candidates.size(); ++i) candidates[i].predicted_acc = pred[i];
   std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
     return a.predicted_acc > b.predicted_acc;

@@ -55,10 +55,12 @@ struct GenerateResult {
 std::vector<int64_t> request_labels(const std::vector<ConditionScale>& scales,
                                     const GenerateRequest& request, std::vector<std::string>* notes);
 
-// Sets each candidate's predicted_acc from a ridge regression fitted on the records'
-// accuracies and sorts the candidates best first (ties keep their order).
+// Sets each candidate's predicted_acc from `predictor` (a ridge regression by default) fitted on
+// the records' accuracies over the graph view, and sorts the candidates best first (ties keep
+// their order).
 void rank_by_predicted_accuracy(const SearchSpace& space, const std::vector<NasRecord>& records,
-                                std::vector<Candidate>& candidates);
+                                std::vector<Candidate>& candidates,
+                                const std::string& predictor = "ridge");
 
 GenerateResult generate_archs(NagGan& gan, const NasDataset& data, const GenerateRequest& request,
                               const ParamCounter& count_params);

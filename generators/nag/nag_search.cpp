@@ -7,6 +7,8 @@
 #include "libnas/util/config.h"
 #include "libnas/util/error.h"
 #include "libnas/util/log.h"
+#include "libnas/util/strings.h"
+#include "predictors/predictor.h"
 
 namespace nas::nag {
 
@@ -15,6 +17,9 @@ void NagSearchConfig::validate() const {
   NAS_CHECK(new_archs >= 1, "config key nag.new_archs: expected at least 1, found {}", new_archs);
   NAS_CHECK(iterations >= 1, "config key nag.iterations: expected at least 1, found {}", iterations);
   NAS_CHECK(samples >= 1, "config key nag.samples: expected at least 1, found {}", samples);
+  const std::vector<std::string> known = predictor_names();
+  NAS_CHECK(std::find(known.begin(), known.end(), predictor) != known.end(),
+            "config key nag.predictor: expected one of {}, found '{}'", join(known, ", "), predictor);
   gan.validate();
   NAS_CHECK(gan.conditions.size() == 1,
             "config key nag.gan.conditions: a search conditions on the objective only ([acc])");
@@ -72,7 +77,7 @@ void NagSearch::refill() {
       c.hash = std::move(h);
       fresh.push_back(std::move(c));
     }
-    rank_by_predicted_accuracy(*space_, evaluated_, fresh);
+    rank_by_predicted_accuracy(*space_, evaluated_, fresh, cfg_.predictor);
   }
   last_round_.unique_new = static_cast<int64_t>(fresh.size());
   for (auto& c : fresh) {

@@ -20,6 +20,7 @@ struct NagSearchConfig {
   int64_t new_archs = 10;
   int64_t iterations = 300;  // GAN iterations per round
   int64_t samples = 500;     // generated per round
+  std::string predictor = "ridge";  // ranks the generated architectures
   GanConfig gan;
 
   NagSearchConfig() {
@@ -37,6 +38,7 @@ struct NagSearchConfig {
     v("new_archs", new_archs, "architectures proposed per round");
     v("iterations", iterations, "GAN training iterations per round");
     v("samples", samples, "architectures generated per round (top accuracy class)");
+    v("predictor", predictor, "what ranks the generated architectures: ridge or xgboost");
     v("gan", gan, "the GAN (train.epochs is ignored: see iterations)");
   }
   void validate() const;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -223,6 +224,132 @@ TEST(SearchTool, SigkillAndResumeGiveTheUninterruptedFiles) {
   if (killed1) {
     EXPECT_FALSE(fs::exists(part + "/summary.json"));
   }
+  auto done = run_tool("search", with_out(part, {"--resume"}));
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  expect_same_runs(full, part);
+  expect_same_runs(part, full);
+}
+
+}  // namespace
+}  // namespace nas
+
+namespace nas {
+namespace {
+
+// Small sizes for the generators' strategies in tool runs.
+std::vector<std::string> small_generators() {
+  return {"--set", "nao.ensemble=1", "--set", "nao.explore=0", "--set", "nao.controller.epochs=5", "--set",
+          "nag.iterations=20", "--set", "nag.samples=100", "--set", "agnet.pretrain.steps=200",
+          "--set", "agnet.epochs=3", "--set", "agnet-hw.pretrain.steps=200", "--set",
+          "agnet-hw.epochs=3", "--set", "agnet-xgb.pretrain.steps=200"};
+}
+
+// The Runner's constraint, with every strategy the search tool has: every architecture reported
+// as best meets the bound, the regret is measured against the best architecture within it, and
+// each run writes its Pareto front.
+TEST(SearchTool, EveryStrategySearchesUnderAConstraint) {
+  NAS_REQUIRE_DATA(file, "nas-bench-201/nb201_latency_help.csv");
+  TempDir tmp;
+  ::setenv("NASGEN_CACHE", tmp.file("cache").c_str(), 1);
+  const std::string out = tmp.file("run");
+  const double bound = 10.6756;  // the median latency_pixel3_ms of NB201
+  std::vector<std::string> args = {
+      "--strategy", "random,rea,local,nao,nag,agnet,agnet-xgb,agnet-hw", "--benchmark",
+      "nb201-cifar10", "--budget", "40", "--seeds", "0:1", "--batch-size", "4", "--out", out,
+      "--set", "constraint.metric=latency_pixel3_ms", "--set", fmt::format("constraint.max={}", bound),
+      "--set", "plot=false"};
+  for (const auto& a : small_generators()) args.push_back(a);
+  auto r = run_tool("search", args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json summary = Json::parse(test::read_text(out + "/summary.json"));
+  EXPECT_NEAR(summary["oracle"]["val_acc"].get<double>(), 90.834, 1e-3);  // the best within it
+  for (const std::string s : {"random", "rea", "local", "nao", "nag", "agnet", "agnet-xgb", "agnet-hw"}) {
+    const std::string dir = out + "/" + s + "/seed_0";
+    Json result = Json::parse(test::read_text(dir + "/result.json"));
+    ASSERT_TRUE(result["best"].is_object()) << s;
+    const int64_t best = result["best"]["id"].get<int64_t>();
+    int over = 0;
+    int64_t line = 0;
+    for (const auto& l : split(test::read_text(dir + "/history.jsonl"), '\n')) {
+      if (l.empty()) continue;
+      Json j = Json::parse(l);
+      const double latency = j["metrics"]["latency_pixel3_ms"].get<double>();
+      if (line == best) EXPECT_LE(latency, bound) << s;
+      over += latency > bound;
+      ++line;
+    }
+    EXPECT_EQ(line, 40) << s;
+    EXPECT_TRUE(fs::exists(dir + "/pareto.jsonl")) << s;
+    EXPECT_FALSE(test::read_text(dir + "/pareto.jsonl").empty()) << s;
+  }
+}
+
+TEST(SearchTool, BadConstraintsAndAgNetInputAreOneLineAndExitTwo) {
+  NAS_REQUIRE_DATA(file, "nas-bench-201/nb201_latency_help.csv");
+  TempDir tmp;
+  ::setenv("NASGEN_CACHE", tmp.file("cache").c_str(), 1);
+  const std::vector<std::string> base = {"--strategy", "rea", "--benchmark", "nb201-cifar10",
+                                         "--budget", "10", "--out", tmp.file("run")};
+  auto with = [&](std::vector<std::string> extra, std::vector<std::string> b) {
+    b.insert(b.end(), extra.begin(), extra.end());
+    return b;
+  };
+  const std::string metric = "constraint.metric=latency_pixel3_ms";
+  expect_usage_error(with({"--set", "constraint.metric=latency_toaster_ms", "--set", "constraint.max=5"}, base),
+                     "has no column 'latency_toaster_ms'");
+  expect_usage_error(with({"--set", metric, "--set", "constraint.max=-5"}, base), "constraint.max");
+  expect_usage_error(with({"--set", metric, "--set", "constraint.max=fast"}, base), "constraint.max");
+  expect_usage_error(with({"--set", metric, "--set", "constraint.max=0.001"}, base),
+                     "no architecture of nb201-cifar10 has latency_pixel3_ms <= 0.001");
+  expect_usage_error(with({"--set", "constraint.max=5"}, base), "bounds no metric");
+  std::vector<std::string> hw = base;
+  hw[1] = "agnet-hw";
+  expect_usage_error(with({"--set", "agnet-hw.pretrain.steps=20"}, hw), "needs a constraint");
+
+  // A pre-trained generator file of another space is refused; a truncated one is trained again.
+  const std::string gen = tmp.file("nb201_generator.pt");
+  std::vector<std::string> ag = base;
+  ag[1] = "agnet";
+  ag[5] = "20";  // past the 16 random seeds, so the generator is loaded
+  auto made = run_tool("search", with({"--set", "agnet.pretrain.steps=20", "--set",
+                                        "agnet.generator_file=" + gen, "--overwrite"}, ag));
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  ASSERT_TRUE(fs::exists(gen));
+  expect_usage_error({"--strategy", "agnet", "--benchmark", "macro-cifar10", "--budget", "10",
+                      "--out", tmp.file("macro"), "--set", "agnet.pretrain.steps=20", "--set",
+                      "agnet.generator_file=" + gen},
+                     "is for space nb201, not macro");
+  fs::resize_file(gen, fs::file_size(gen) / 3);
+  auto again = run_tool("search", with({"--set", "agnet.pretrain.steps=20", "--set",
+                                         "agnet.generator_file=" + gen, "--overwrite"}, ag));
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("unreadable"), std::string::npos) << again.err;
+}
+
+// AG-Net killed mid-search and resumed gives the files of an uninterrupted run (its rounds are
+// read back from their checkpoints).
+TEST(SearchTool, AgNetSigkillAndResumeGiveTheUninterruptedFiles) {
+  NAS_REQUIRE_DATA(file, "nas-bench-201/nb201_all.csv");
+  TempDir tmp;
+  ::setenv("NASGEN_CACHE", tmp.file("cache").c_str(), 1);
+  const std::vector<std::string> args = {"--strategy", "agnet", "--benchmark", "nb201-cifar10",
+                                         "--budget", "64", "--seeds", "0:2", "--set",
+                                         "agnet.pretrain.steps=200", "--set", "agnet.epochs=10",
+                                         "--set", "plot=false"};
+  auto with_out = [&](const std::string& out, std::vector<std::string> extra) {
+    std::vector<std::string> a = args;
+    a.push_back("--out");
+    a.push_back(out);
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  const std::string full = tmp.file("full"), part = tmp.file("part");
+  auto r = run_tool("search", with_out(full, {}));  // also pre-trains into the cache
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const size_t total = total_history_bytes(full);
+  bool killed1 = kill_after(test::spawn_tool("search", with_out(part, {})), part, total / 3);
+  bool killed2 = kill_after(test::spawn_tool("search", with_out(part, {"--resume"})), part, 2 * total / 3);
+  EXPECT_TRUE(killed1 || killed2) << "the run finished before it could be killed";
   auto done = run_tool("search", with_out(part, {"--resume"}));
   ASSERT_EQ(done.exit_code, 0) << done.err;
   expect_same_runs(full, part);
