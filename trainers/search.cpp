@@ -104,11 +104,19 @@ int main(int argc, char** argv) {
                  "Runs search strategies on a tabular benchmark over one or more seeds. Writes "
                  "RUN_DIR/<strategy>/seed_<k>/history.jsonl per run, RUN_DIR/summary.json (mean "
                  "+- std over seeds of the best validation accuracy, the test accuracy of that "
-                 "arch and the regret to the optimum) and RUN_DIR/best_so_far.svg/.png.");
+                 "arch and the regret to the optimum) and RUN_DIR/best_so_far.svg/.png. With "
+                 "constraint.metric and constraint.max set, an answer over the bound costs its "
+                 "query but is never the best, and each run writes its Pareto front.");
   tool.example("search --strategy rea --benchmark nb201-cifar10 --budget 200 --seeds 0:20",
                "regularized evolution, 200 queries, 20 seeds");
   tool.example("search --strategy nao,rea --benchmark nb201-cifar10 --budget 100 --seeds 0:20",
                "NAO (gradient steps in a learned embedding) against regularized evolution");
+  tool.example("search --strategy agnet,rea --benchmark nb201-cifar10 --budget 200 --seeds 0:20",
+               "AG-Net (a pre-trained graph generator steered by weighted retraining)");
+  tool.example("search --strategy agnet-hw,rea --benchmark nb201-cifar10 --budget 100 --set "
+               "constraint.metric=latency_pixel3_ms --set constraint.max=10.7",
+               "hardware-aware: the best answers keep the Pixel 3 latency at most 10.7 ms; each "
+               "run writes pareto.jsonl and pareto.svg");
   tool.example("search --strategy rea,random,local --benchmark nb201-cifar10 --budget 200 "
                "--seeds 0:20 --out runs/baselines",
                "three baselines side by side, one summary and one plot");
@@ -125,7 +133,7 @@ int main(int argc, char** argv) {
   int64_t budget = 0, batch_size = 1;
   double budget_seconds = 0;
   bool list = false;
-  auto* o_strategy = app.add_option("--strategy", strategy, "Strategy, or several: nao,rea,random,local");
+  auto* o_strategy = app.add_option("--strategy", strategy, "Strategy, or several: rea,random,local,nao,nag,agnet,agnet-xgb,agnet-hw (--list)");
   auto* o_benchmark = app.add_option("--benchmark", benchmark, "Tabular benchmark, e.g. nb201-cifar10");
   auto* o_file = app.add_option("--benchmark-file", benchmark_file, "Benchmark data file");
   auto* o_budget = app.add_option("--budget", budget, "Evaluations (queries) per run");

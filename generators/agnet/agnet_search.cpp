@@ -61,6 +61,11 @@ void AgNetSearchConfig::validate(const std::string& where) const {
   NAS_CHECK(!(cost_aware && surrogate == "xgboost"),
             "config key {}.cost_aware: works with the mlp surrogate only (it predicts the cost too)",
             where);
+  NAS_CHECK(neighbours == 0 || surrogate == "xgboost",
+            "config key {}.neighbours: needs surrogate xgboost (the mlp scores generator logits, "
+            "which a neighbour has not)",
+            where);
+  at_least(neighbours, 0, "neighbours");
   NAS_CHECK(penalty >= 1, "config key {}.penalty: expected at least 1, found {}", where, penalty);
   generator.validate(where + ".generator");
   pretrain.validate(where + ".pretrain");
@@ -331,6 +336,21 @@ void AgNetSearch::refill() {
       rng_.shuffle(found);
       found.resize(static_cast<size_t>(cfg_.candidates));
     }
+    if (cfg_.neighbours > 0) {
+      // The neighbours of the best answers, scored by the trees with the generated ones.
+      std::vector<const Evaluated*> best;
+      for (const auto& e : evaluated_) best.push_back(&e);
+      std::stable_sort(best.begin(), best.end(), [](const Evaluated* a, const Evaluated* b) {
+        return better_objective(a->objective, b->objective);
+      });
+      best.resize(std::min<size_t>(best.size(), static_cast<size_t>(cfg_.neighbours)));
+      for (const Evaluated* e : best)
+        for (Arch& a : space_->neighbors(e->arch)) {
+          std::string h = space_->hash(a);
+          if (known_.count(h) || !seen.insert(h).second) continue;
+          found.push_back({std::move(a), std::move(h), 0.0, kMissing});
+        }
+    }
     if (trees_ && !found.empty()) {
       std::vector<Arch> archs;
       for (const auto& f : found) archs.push_back(f.arch);
@@ -393,30 +413,35 @@ std::vector<double> AgNetSearch::xgboost_scores(const std::vector<Arch>& archs) 
   return trees_->predict(graph_features(*space_, archs));
 }
 
+namespace {
+
+// Registers AgNetSearch under `name` with the given defaults for its section.
+void register_variant(const std::string& name, const std::string& description,
+                      AgNetSearchConfig (*defaults)()) {
+  register_strategy(name, description,
+                    [name, defaults](const YAML::Node& c, std::shared_ptr<const SearchSpace> s,
+                                     uint64_t seed) -> std::unique_ptr<Strategy> {
+                      return std::make_unique<AgNetSearch>(c, std::move(s), seed, name, defaults());
+                    });
+}
+
+AgNetSearchConfig paper_defaults() { return {}; }
+
+}  // namespace
+
 void register_agnet_strategy() {
-  register_strategy("agnet",
-                    "AG-Net: a graph generator pre-trained by reconstruction, steered by weighted "
-                    "retraining with a jointly trained MLP surrogate (spaces with a graph view)",
-                    [](const YAML::Node& c, std::shared_ptr<const SearchSpace> s,
-                       uint64_t seed) -> std::unique_ptr<Strategy> {
-                      return std::make_unique<AgNetSearch>(c, std::move(s), seed);
-                    });
-  register_strategy("agnet-xgb",
-                    "AG-Net with gradient-boosted trees (XGBoost) as the surrogate, refitted each "
-                    "round on the answers' graph view (spaces with a graph view)",
-                    [](const YAML::Node& c, std::shared_ptr<const SearchSpace> s,
-                       uint64_t seed) -> std::unique_ptr<Strategy> {
-                      return std::make_unique<AgNetSearch>(c, std::move(s), seed, "agnet-xgb",
-                                                           AgNetSearchConfig::xgboost_defaults());
-                    });
-  register_strategy("agnet-hw",
-                    "hardware-aware AG-Net: the surrogate predicts the run's constrained metric "
-                    "(constraint.metric) too and ranks over-the-bound candidates last",
-                    [](const YAML::Node& c, std::shared_ptr<const SearchSpace> s,
-                       uint64_t seed) -> std::unique_ptr<Strategy> {
-                      return std::make_unique<AgNetSearch>(c, std::move(s), seed, "agnet-hw",
-                                                           AgNetSearchConfig::hardware_defaults());
-                    });
+  register_variant("agnet",
+                   "AG-Net: a graph generator pre-trained by reconstruction, steered by weighted "
+                   "retraining with a jointly trained MLP surrogate (spaces with a graph view)",
+                   paper_defaults);
+  register_variant("agnet-xgb",
+                   "AG-Net with gradient-boosted trees (XGBoost) as the surrogate, refitted each "
+                   "round on the answers' graph view (spaces with a graph view)",
+                   AgNetSearchConfig::xgboost_defaults);
+  register_variant("agnet-hw",
+                   "hardware-aware AG-Net: the surrogate predicts the run's constrained metric "
+                   "(constraint.metric) too and ranks over-the-bound candidates last",
+                   AgNetSearchConfig::hardware_defaults);
 }
 
 }  // namespace nas::agnet

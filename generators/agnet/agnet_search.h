@@ -53,6 +53,7 @@ struct AgNetSearchConfig {
   bool joint = false;             // agnet-hw: rank by objective rank + cost rank
   double penalty = 1000.0;        // agnet-hw: rank multiplier over the bound
   int64_t surrogate_layers = 4;
+  int64_t neighbours = 0;      // xgboost: the best answers whose neighbours join the candidates
   std::string cache_dir;       // "" = $NASGEN_CACHE or ~/.cache/nasgen
   std::string generator_file;  // "" = the cache file of the space and config
   GeneratorConfig generator;
@@ -87,6 +88,9 @@ struct AgNetSearchConfig {
       "instead of the objective alone");
     v("penalty", penalty, "with cost_aware: the rank multiplier of answers and candidates over the bound");
     v("surrogate_layers", surrogate_layers, "hidden layers of the MLP surrogate (width: its input size)");
+    v("neighbours", neighbours,
+      "with surrogate xgboost: the new neighbours of this many best answers join the generated "
+      "candidates (0: generated candidates only, as the paper)");
     v("cache_dir", cache_dir, "directory of pre-trained generators (empty: $NASGEN_CACHE, else ~/.cache/nasgen)");
     v("generator_file", generator_file, "pre-trained generator file to read or write (empty: the cache file for the space and config)");
     v("generator", generator, "generator sizes");

@@ -119,19 +119,12 @@ class CellGeneratorImpl : public torch::nn::Module {
       } else {
         // MLP(h_u ‖ h_new ‖ h_G ‖ z) for every u, with each sample's own h_new, h_G and z
         // broadcast over its vertices (specs/agnet.md §5.5).
-        const torch::Tensor& W = edge_hidden_->weight;
-        torch::Tensor per_vertex = H.matmul(W.narrow(1, 0, nd_).t());
-        torch::Tensor shared =
-            torch::cat({h_new, hg, z}, 1).matmul(W.narrow(1, nd_, W.size(1) - nd_).t()) +
-            edge_hidden_->bias;
-        edges = edge_out_(torch::relu(per_vertex + shared.unsqueeze(1))).squeeze(-1);
+        torch::Tensor hidden = vertex_linear(H, torch::cat({h_new, hg, z}, 1), edge_hidden_);
+        edges = edge_out_(torch::relu(hidden)).squeeze(-1);
       }
       node_rows.push_back(logits);
       edge_cols.push_back(edges);
-      torch::Tensor grown = torch::zeros({B, n + 1, n + 1}, z.options());
-      grown.narrow(1, 0, n).narrow(2, 0, n).copy_(A);
-      grown.narrow(1, 0, n).select(2, n).copy_(edges.detach().gt(0.5).to(z.dtype()));
-      A = grown;
+      A = append_vertex(A, edges.detach().gt(0.5).to(z.dtype()));
       H = torch::cat({H, h_new.unsqueeze(1)}, 1);
     }
     return {torch::stack(node_rows, 1), torch::cat(edge_cols, 1)};

@@ -111,18 +111,12 @@ class CellGeneratorImpl : public torch::nn::Module {
           l2_normalize(init_new_->forward(torch::cat({node_emb_(op), hg_init, c}, 1)));
       // Edge scores from every existing vertex u: Linear(h_u ‖ h_new ‖ h_G ‖ c), with each
       // sample's own h_new, h_G and c broadcast over its vertices.
-      const torch::Tensor& W = edge_hidden_->weight;
-      torch::Tensor per_vertex = H.matmul(W.narrow(1, 0, nd_).t());
-      torch::Tensor shared = torch::cat({h_new, hg, c}, 1).matmul(W.narrow(1, nd_, W.size(1) - nd_).t()) +
-                             edge_hidden_->bias;
-      torch::Tensor ep = torch::sigmoid(edge_out_(leaky(per_vertex + shared.unsqueeze(1))).squeeze(-1));  // [B, n]
+      torch::Tensor hidden = vertex_linear(H, torch::cat({h_new, hg, c}, 1), edge_hidden_);
+      torch::Tensor ep = torch::sigmoid(edge_out_(leaky(hidden)).squeeze(-1));  // [B, n]
       edge_probs[n] = ep;
       node_probs.push_back(prob);
 
-      torch::Tensor grown = torch::zeros({B, n + 1, n + 1}, c.options());
-      grown.narrow(1, 0, n).narrow(2, 0, n).copy_(A);
-      grown.narrow(1, 0, n).select(2, n).copy_(ep.detach().gt(0.5).to(c.dtype()));
-      A = grown;
+      A = append_vertex(A, ep.detach().gt(0.5).to(c.dtype()));
       H = torch::cat({H, h_new.unsqueeze(1)}, 1);
       first_output = torch::where(first_output.lt(0) & op.eq(shape_.output_id),
                                   torch::full_like(first_output, n), first_output);

@@ -53,6 +53,23 @@ torch::Tensor summed_edge_messages(const torch::Tensor& x, const torch::Tensor& 
          indeg * (x.matmul(W.narrow(1, d, d).t()) + lin->bias);
 }
 
+torch::Tensor vertex_linear(const torch::Tensor& h, const torch::Tensor& x,
+                            const torch::nn::Linear& lin) {
+  const int64_t d = h.size(-1);
+  const torch::Tensor& W = lin->weight;
+  torch::Tensor per_vertex = h.matmul(W.narrow(1, 0, d).t());
+  torch::Tensor shared = x.matmul(W.narrow(1, d, W.size(1) - d).t()) + lin->bias;
+  return per_vertex + shared.unsqueeze(1);
+}
+
+torch::Tensor append_vertex(const torch::Tensor& A, const torch::Tensor& incoming) {
+  const int64_t B = A.size(0), n = A.size(1);
+  torch::Tensor grown = torch::zeros({B, n + 1, n + 1}, A.options());
+  grown.narrow(1, 0, n).narrow(2, 0, n).copy_(A);
+  grown.narrow(1, 0, n).select(2, n).copy_(incoming);
+  return grown;
+}
+
 torch::Tensor l2_normalize(const torch::Tensor& x) {
   return F::normalize(x, F::NormalizeFuncOptions().p(2).dim(-1).eps(1e-12));
 }

@@ -48,6 +48,15 @@ TORCH_MODULE(GraphReadout);
 torch::Tensor summed_edge_messages(const torch::Tensor& x, const torch::Tensor& A,
                                    const torch::nn::Linear& lin);
 
+// lin(h_u ‖ x) for every vertex u of h [B, n, d], with x [B, k] (per sample, shared by its
+// vertices) and lin a Linear(d + k -> m): [B, n, m]. Computed as h W_h^T + (x W_x^T + b), one
+// product per vertex and one per sample instead of a product per pair.
+torch::Tensor vertex_linear(const torch::Tensor& h, const torch::Tensor& x,
+                            const torch::nn::Linear& lin);
+
+// The adjacency [B, n, n] grown by one vertex whose incoming edges are `incoming` [B, n] (0/1).
+torch::Tensor append_vertex(const torch::Tensor& A, const torch::Tensor& incoming);
+
 // L2 normalisation over the last dimension (PyTorch's F.normalize).
 torch::Tensor l2_normalize(const torch::Tensor& x);
 

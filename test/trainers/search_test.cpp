@@ -199,12 +199,12 @@ bool kill_after(pid_t pid, const std::string& dir, size_t bytes) {
   return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
-TEST(SearchTool, SigkillAndResumeGiveTheUninterruptedFiles) {
-  NAS_REQUIRE_DATA(file, "nas-bench-201/genius/nasbench201_cifar10.json");
+// Runs the search with `args` into full/ uninterrupted, then into part/ killed (SIGKILL) at
+// `first` and `second` of the full run's history bytes and resumed each time, and expects the
+// same files.
+void expect_sigkill_and_resume_match(const std::vector<std::string>& args, double first,
+                                     double second) {
   TempDir tmp;
-  const std::vector<std::string> args = {"--strategy", "rea,local,random", "--benchmark",
-                                         "nb201-cifar10", "--budget", "300", "--seeds", "0:12",
-                                         "--batch-size", "2"};
   auto with_out = [&](const std::string& out, std::vector<std::string> extra) {
     std::vector<std::string> a = args;
     a.push_back("--out");
@@ -215,11 +215,13 @@ TEST(SearchTool, SigkillAndResumeGiveTheUninterruptedFiles) {
   const std::string full = tmp.file("full"), part = tmp.file("part");
   auto r = run_tool("search", with_out(full, {}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const size_t total = total_history_bytes(full);
+  const auto total = static_cast<double>(total_history_bytes(full));
 
   // Killed early, resumed, killed again later, resumed to the end.
-  bool killed1 = kill_after(test::spawn_tool("search", with_out(part, {})), part, total / 10);
-  bool killed2 = kill_after(test::spawn_tool("search", with_out(part, {"--resume"})), part, total / 2);
+  bool killed1 = kill_after(test::spawn_tool("search", with_out(part, {})), part,
+                            static_cast<size_t>(first * total));
+  bool killed2 = kill_after(test::spawn_tool("search", with_out(part, {"--resume"})), part,
+                            static_cast<size_t>(second * total));
   EXPECT_TRUE(killed1 || killed2) << "the run finished before it could be killed";
   if (killed1) {
     EXPECT_FALSE(fs::exists(part + "/summary.json"));
@@ -228,6 +230,13 @@ TEST(SearchTool, SigkillAndResumeGiveTheUninterruptedFiles) {
   ASSERT_EQ(done.exit_code, 0) << done.err;
   expect_same_runs(full, part);
   expect_same_runs(part, full);
+}
+
+TEST(SearchTool, SigkillAndResumeGiveTheUninterruptedFiles) {
+  NAS_REQUIRE_DATA(file, "nas-bench-201/genius/nasbench201_cifar10.json");
+  expect_sigkill_and_resume_match({"--strategy", "rea,local,random", "--benchmark", "nb201-cifar10",
+                                   "--budget", "300", "--seeds", "0:12", "--batch-size", "2"},
+                                  0.1, 0.5);
 }
 
 }  // namespace
@@ -330,30 +339,12 @@ TEST(SearchTool, BadConstraintsAndAgNetInputAreOneLineAndExitTwo) {
 // read back from their checkpoints).
 TEST(SearchTool, AgNetSigkillAndResumeGiveTheUninterruptedFiles) {
   NAS_REQUIRE_DATA(file, "nas-bench-201/nb201_all.csv");
-  TempDir tmp;
-  ::setenv("NASGEN_CACHE", tmp.file("cache").c_str(), 1);
-  const std::vector<std::string> args = {"--strategy", "agnet", "--benchmark", "nb201-cifar10",
-                                         "--budget", "64", "--seeds", "0:2", "--set",
-                                         "agnet.pretrain.steps=200", "--set", "agnet.epochs=10",
-                                         "--set", "plot=false"};
-  auto with_out = [&](const std::string& out, std::vector<std::string> extra) {
-    std::vector<std::string> a = args;
-    a.push_back("--out");
-    a.push_back(out);
-    a.insert(a.end(), extra.begin(), extra.end());
-    return a;
-  };
-  const std::string full = tmp.file("full"), part = tmp.file("part");
-  auto r = run_tool("search", with_out(full, {}));  // also pre-trains into the cache
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const size_t total = total_history_bytes(full);
-  bool killed1 = kill_after(test::spawn_tool("search", with_out(part, {})), part, total / 3);
-  bool killed2 = kill_after(test::spawn_tool("search", with_out(part, {"--resume"})), part, 2 * total / 3);
-  EXPECT_TRUE(killed1 || killed2) << "the run finished before it could be killed";
-  auto done = run_tool("search", with_out(part, {"--resume"}));
-  ASSERT_EQ(done.exit_code, 0) << done.err;
-  expect_same_runs(full, part);
-  expect_same_runs(part, full);
+  TempDir cache;  // the first (uninterrupted) run pre-trains into it, the others read it
+  ::setenv("NASGEN_CACHE", cache.path().c_str(), 1);
+  expect_sigkill_and_resume_match({"--strategy", "agnet", "--benchmark", "nb201-cifar10", "--budget",
+                                   "64", "--seeds", "0:2", "--set", "agnet.pretrain.steps=200",
+                                   "--set", "agnet.epochs=10", "--set", "plot=false"},
+                                  1.0 / 3, 2.0 / 3);
 }
 
 }  // namespace
