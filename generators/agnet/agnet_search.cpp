@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -231,10 +232,12 @@ void AgNetSearch::fine_tune() {
 
   // Surrogate targets: the objective (and the cost) scaled to [0, 1] over the answers.
   const MinMax objective_scale(objectives);
+  const std::optional<MinMax> cost_scale =
+      cfg_.cost_aware ? std::optional<MinMax>(MinMax(costs)) : std::nullopt;
   std::vector<float> targets;
   for (size_t i = 0; i < objectives.size(); ++i) {
     targets.push_back(objective_scale.scale(objectives[i]));
-    if (cfg_.cost_aware) targets.push_back(MinMax(costs).scale(costs[i]));
+    if (cost_scale) targets.push_back(cost_scale->scale(costs[i]));
   }
   const std::vector<double> weights =
       cfg_.cost_aware ? cost_aware_weights(objectives, costs, goal_.constraint.max, cfg_.joint,

@@ -2,7 +2,7 @@
 // with a graph view:
 //
 //   1. load the generator pre-trained on random architectures of the space (cached, see
-//      pretrain.h) and add a fresh MLP surrogate that reads the generator's logits;
+//      pretrain.h) at the first round, and add a fresh MLP surrogate that reads its logits;
 //   2. propose `seed_archs` random architectures;
 //   3. per round, fine-tune generator and surrogate together on everything answered, with
 //      rank weights w = 1 / (weight_factor * n + rank) (rank 0 the best): each epoch draws n
@@ -14,6 +14,14 @@
 //      valid architectures are found (none already proposed or answered), each scored by the
 //      surrogate on the logits it was sampled from, and propose the `new_archs` scored best
 //      (topped up with random ones when the generator finds too few).
+//
+// Variants, registered under their own names with their own defaults:
+//   - `agnet-xgb` (§3.3): gradient-boosted trees refitted each round on the answers' graph view
+//     rank the candidates (surrogate xgboost); the generator fine-tunes on reconstruction alone
+//     (steer false), one epoch a round;
+//   - `agnet-hw` (§3.5): cost_aware; the surrogate predicts the run's constrained metric too,
+//     and answers and candidates over the bound rank `penalty` times lower (with `joint`, the
+//     cost rank is added to the objective rank).
 //
 // The reference's bugs are not copied (specs/agnet.md §5): rank weights use 0.01 (its
 // `10e-3`), the weighted sampler draws from every answer (its uniform ablation drew only the

@@ -12,6 +12,7 @@
 #include "libnas/search/evaluator.h"
 #include "libnas/search/runner.h"
 #include "libnas/util/error.h"
+#include "test/libnas/search/toy_search.h"
 #include "test_util.h"
 
 namespace nas::agnet {
@@ -83,6 +84,13 @@ TEST(AgNetSearch, IsRegisteredAndChecksItsConfig) {
   YAML::Node odd = YAML::Clone(cfg);
   odd["generator"]["node_size"] = 31;
   EXPECT_THROW(make_strategy("agnet", odd, make_space("nb201"), 0), Error);
+  // A space whose graph view has no input and output labels has nothing to grow a cell from.
+  try {
+    make_strategy("agnet", cfg, std::make_shared<test::ToySpace>(4, 3), 0);
+    ADD_FAILURE() << "agnet accepted a space without input and output labels";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no input or output label"), std::string::npos) << e.what();
+  }
 }
 
 // w = 1 / (0.01 n + rank): the reference's weight_factor is written 10e-3, which is 0.01 (not
