@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <unordered_set>
 
@@ -105,11 +106,8 @@ PretrainStats pretrain(Generator& gen, const SearchSpace& space, const PretrainC
 
 std::string default_cache_dir() {
   if (const char* env = std::getenv("NASGEN_CACHE"); env && *env) return env;
-  const char* home = std::getenv("HOME");
-  NAS_CHECK(home && *home,
-            "agnet: neither NASGEN_CACHE nor HOME is set; set NASGEN_CACHE to a directory for "
-            "pre-trained generators");
-  return std::string(home) + "/.cache/nasgen";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.cache/nasgen";
+  return (std::filesystem::temp_directory_path() / "nasgen-cache").string();
 }
 
 std::string cache_path(const std::string& cache_dir, const SearchSpace& space,

@@ -41,7 +41,8 @@ PretrainStats pretrain(Generator& gen, const SearchSpace& space, const PretrainC
 // Validity and uniqueness of n samples of `gen` with noise U[-3, 3] (no grad).
 void measure_samples(Generator& gen, const SearchSpace& space, int64_t n, PretrainStats& stats);
 
-// The cache directory: $NASGEN_CACHE, else ~/.cache/nasgen.
+// The cache directory: $NASGEN_CACHE, else ~/.cache/nasgen (without HOME: nasgen-cache in the
+// system's temporary directory).
 std::string default_cache_dir();
 
 // The cache file of (space, generator config, pre-training config) under `cache_dir`:
