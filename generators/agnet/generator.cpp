@@ -81,9 +81,9 @@ class CellGeneratorImpl : public torch::nn::Module {
     for (int64_t l = 0; l < cfg.gnn_layers; ++l) {
       const std::string s = std::to_string(l);
       fwd_msg_.push_back(register_module("fwd_msg" + s, torch::nn::Linear(2 * half, nd_)));
-      fwd_gru_.push_back(register_module("fwd_gru" + s, torch::nn::GRUCell(nd_, half)));
+      fwd_gru_.push_back(register_module("fwd_gru" + s, GruCell(nd_, half)));
       bwd_msg_.push_back(register_module("bwd_msg" + s, torch::nn::Linear(2 * half, nd_)));
-      bwd_gru_.push_back(register_module("bwd_gru" + s, torch::nn::GRUCell(nd_, half)));
+      bwd_gru_.push_back(register_module("bwd_gru" + s, GruCell(nd_, half)));
     }
     torch::Tensor bias = torch::zeros({V});
     for (int id : shape.input_ids) bias[id] = -kSure;
@@ -104,10 +104,11 @@ class CellGeneratorImpl : public torch::nn::Module {
       node_rows.push_back(one_hot * kSure);
       if (k > 0) edge_cols.push_back(torch::full({B, k}, -kSure, z.options()));
     }
+    const std::vector<Directions> layers = stacked_layers();
     torch::Tensor H = torch::stack(states, 1);               // [B, n, nd]
     torch::Tensor A = torch::zeros({B, K, K}, z.options());  // thresholded edges u -> v
     for (int64_t n = K; n < N; ++n) {
-      if (n > 1) H = propagate(H, A);
+      if (n > 1) H = propagate(H, A, layers);
       torch::Tensor hg = readout_(H);
       torch::Tensor hg_init = readout_init_(H);
       torch::Tensor logits = node_type_->forward(torch::cat({hg, z}, 1)) + label_bias_;
@@ -131,22 +132,45 @@ class CellGeneratorImpl : public torch::nn::Module {
   }
 
  private:
-  // The bidirectional GNN: the first half of each state passes messages along the edges, the
-  // second half along the reversed edges, `gnn_layers` layers each.
-  torch::Tensor propagate(const torch::Tensor& H, const torch::Tensor& A) {
-    const int64_t B = H.size(0), n = H.size(1), half = nd_ / 2;
-    torch::Tensor hf = H.narrow(2, 0, half);
-    torch::Tensor hb = H.narrow(2, half, half);
-    torch::Tensor At = A.transpose(1, 2);
+  // One GNN layer's weights of both directions, stacked (forward first) so that one batched
+  // product serves both: the message Linear split into its sender and receiver parts,
+  // transposed, and the GRU's.
+  struct Directions {
+    torch::Tensor msg_src, msg_dst, msg_bias;  // [2, half, nd], [2, half, nd], [2, 1, nd]
+    torch::Tensor w_ih, w_hh, b_ih, b_hh;      // [2, 3 half, nd], [2, 3 half, half], [2, 3 half]
+  };
+  std::vector<Directions> stacked_layers() const {
+    const int64_t half = nd_ / 2;
+    std::vector<Directions> layers;
     for (size_t l = 0; l < fwd_gru_.size(); ++l) {
-      torch::Tensor m = summed_edge_messages(hf, A, fwd_msg_[l]);
-      hf = fwd_gru_[l](m.reshape({B * n, nd_}), hf.reshape({B * n, half})).view({B, n, half});
+      torch::Tensor msg = torch::stack({fwd_msg_[l]->weight, bwd_msg_[l]->weight}).transpose(1, 2);
+      layers.push_back({msg.narrow(1, 0, half), msg.narrow(1, half, half),
+                        torch::stack({fwd_msg_[l]->bias, bwd_msg_[l]->bias}).unsqueeze(1),
+                        torch::stack({fwd_gru_[l]->weight_ih, bwd_gru_[l]->weight_ih}),
+                        torch::stack({fwd_gru_[l]->weight_hh, bwd_gru_[l]->weight_hh}),
+                        torch::stack({fwd_gru_[l]->bias_ih, bwd_gru_[l]->bias_ih}),
+                        torch::stack({fwd_gru_[l]->bias_hh, bwd_gru_[l]->bias_hh})});
     }
-    for (size_t l = 0; l < bwd_gru_.size(); ++l) {
-      torch::Tensor m = summed_edge_messages(hb, At, bwd_msg_[l]);
-      hb = bwd_gru_[l](m.reshape({B * n, nd_}), hb.reshape({B * n, half})).view({B, n, half});
+    return layers;
+  }
+
+  // The bidirectional GNN: the first half of each state passes messages along the edges, the
+  // second half along the reversed edges, `gnn_layers` layers each. Vertex v receives
+  // sum over u of R[v][u] msg(h_u ‖ h_v), R = A^T forward and A backward, computed densely as
+  // summed_edge_messages does; the two directions run as one batch of two.
+  torch::Tensor propagate(const torch::Tensor& H, const torch::Tensor& A,
+                          const std::vector<Directions>& layers) const {
+    const int64_t B = H.size(0), n = H.size(1), half = nd_ / 2;
+    torch::Tensor R = torch::stack({A.transpose(1, 2), A}).view({2 * B, n, n});
+    torch::Tensor degree = R.sum(2, true);                                         // [2B, n, 1]
+    torch::Tensor S = H.view({B, n, 2, half}).permute({2, 0, 1, 3}).reshape({2, B * n, half});
+    for (const Directions& d : layers) {
+      torch::Tensor src = S.bmm(d.msg_src).view({2 * B, n, nd_});
+      torch::Tensor dst = torch::baddbmm(d.msg_bias, S, d.msg_dst).view({2 * B, n, nd_});
+      torch::Tensor m = torch::baddbmm(degree * dst, R, src).view({2, B * n, nd_});
+      S = gru_cell(m, S, d.w_ih, d.w_hh, d.b_ih, d.b_hh);
     }
-    return torch::cat({hf, hb}, 2);
+    return S.view({2, B, n, half}).permute({1, 2, 0, 3}).reshape({B, n, nd_});
   }
 
   GraphShape shape_;
@@ -156,7 +180,7 @@ class CellGeneratorImpl : public torch::nn::Module {
   torch::nn::Linear edge_hidden_{nullptr}, edge_out_{nullptr};
   GraphReadout readout_{nullptr}, readout_init_{nullptr};
   std::vector<torch::nn::Linear> fwd_msg_, bwd_msg_;
-  std::vector<torch::nn::GRUCell> fwd_gru_, bwd_gru_;
+  std::vector<GruCell> fwd_gru_, bwd_gru_;
   torch::Tensor label_bias_;
 };
 

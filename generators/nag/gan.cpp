@@ -57,7 +57,7 @@ class CellGeneratorImpl : public torch::nn::Module {
       msg_.push_back(register_module("msg" + std::to_string(l), torch::nn::Linear(2 * nd_, 2 * nd_)));
       msg_rev_.push_back(
           register_module("msg_rev" + std::to_string(l), torch::nn::Linear(2 * nd_, 2 * nd_)));
-      gru_.push_back(register_module("gru" + std::to_string(l), torch::nn::GRUCell(2 * nd_, nd_)));
+      gru_.push_back(register_module("gru" + std::to_string(l), GruCell(2 * nd_, nd_)));
     }
     readout_ = register_module("readout", GraphReadout(nd_, sd_, cfg.aggr == "gsum", true));
     readout_init_ = register_module("readout_init", GraphReadout(nd_, sd_, cfg.aggr == "gsum", true));
@@ -164,7 +164,7 @@ class CellGeneratorImpl : public torch::nn::Module {
   torch::nn::Embedding node_emb_{nullptr};
   torch::nn::Sequential init_start_{nullptr}, init_new_{nullptr}, node_add_{nullptr};
   std::vector<torch::nn::Linear> msg_, msg_rev_;
-  std::vector<torch::nn::GRUCell> gru_;
+  std::vector<GruCell> gru_;
   GraphReadout readout_{nullptr}, readout_init_{nullptr};
   torch::nn::Linear edge_hidden_{nullptr}, edge_out_{nullptr};
   torch::Tensor not_generated_;

@@ -1,6 +1,9 @@
 #include "libnas/models/graph_layers.h"
 
+#include <cmath>
+
 #include "libnas/spaces/search_space.h"
+#include "libnas/util/device.h"
 #include "libnas/util/error.h"
 
 namespace nas {
@@ -72,6 +75,90 @@ torch::Tensor append_vertex(const torch::Tensor& A, const torch::Tensor& incomin
 
 torch::Tensor l2_normalize(const torch::Tensor& x) {
   return F::normalize(x, F::NormalizeFuncOptions().p(2).dim(-1).eps(1e-12));
+}
+
+namespace {
+
+// Products over the last two dimensions, of matrices [M, K] or stacks of them [D, M, K].
+torch::Tensor mat(const torch::Tensor& a, const torch::Tensor& b) {
+  return a.dim() == 2 ? a.mm(b) : a.bmm(b);
+}
+torch::Tensor add_mat(const torch::Tensor& c, const torch::Tensor& a, const torch::Tensor& b) {
+  return a.dim() == 2 ? torch::addmm(c, a, b) : torch::baddbmm(c, a, b);
+}
+torch::Tensor tr(const torch::Tensor& a) { return a.transpose(-1, -2); }
+
+// The GRU update h' = (1 - z) * n + z * h with r, z = sigmoid(W_i{r,z} x + b_i{r,z} + W_h{r,z} h +
+// b_h{r,z}) and n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), PyTorch's gate order (r, z, n).
+struct GruCellFunction : public torch::autograd::Function<GruCellFunction> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& h, const torch::Tensor& w_ih,
+                               const torch::Tensor& w_hh, const torch::Tensor& b_ih,
+                               const torch::Tensor& b_hh) {
+    const int64_t H = h.size(-1), last = h.dim() - 1;
+    torch::Tensor gi = add_mat(b_ih.unsqueeze(-2), x, tr(w_ih));
+    torch::Tensor gh = add_mat(b_hh.unsqueeze(-2), h, tr(w_hh));
+    torch::Tensor rz = torch::sigmoid(gi.narrow(last, 0, 2 * H) + gh.narrow(last, 0, 2 * H));
+    torch::Tensor hn = gh.narrow(last, 2 * H, H);
+    torch::Tensor n =
+        torch::tanh(torch::addcmul(gi.narrow(last, 2 * H, H), rz.narrow(last, 0, H), hn));
+    torch::Tensor out = torch::addcmul(n, rz.narrow(last, H, H), h - n);
+    ctx->save_for_backward({x, h, w_ih, w_hh, rz, hn, n});
+    return out;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &x = saved[0], &h = saved[1], &w_ih = saved[2], &w_hh = saved[3],
+                        &rz = saved[4], &hn = saved[5], &n = saved[6];
+    const int64_t H = h.size(-1), last = h.dim() - 1;
+    const torch::Tensor& g = grads[0];
+    torch::Tensor r = rz.narrow(last, 0, H), z = rz.narrow(last, H, H);
+    // Through n = tanh(a): da = g (1 - z) (1 - n^2).
+    torch::Tensor dn = g * (1 - z) * (1 - n * n);
+    // Through r and z (sigmoids): d(pre) = d(gate) * gate (1 - gate).
+    torch::Tensor drz = torch::cat({dn * hn, g * (h - n)}, last) * rz * (1 - rz);
+    torch::Tensor dgi = torch::cat({drz, dn}, last);
+    torch::Tensor dgh = torch::cat({drz, dn * r}, last);
+    return {mat(dgi, w_ih),     add_mat(g * z, dgh, w_hh), mat(tr(dgi), x),
+            mat(tr(dgh), h),    dgi.sum(-2),               dgh.sum(-2)};
+  }
+};
+
+}  // namespace
+
+torch::Tensor gru_cell(const torch::Tensor& x, const torch::Tensor& h, const torch::Tensor& w_ih,
+                       const torch::Tensor& w_hh, const torch::Tensor& b_ih,
+                       const torch::Tensor& b_hh) {
+  const int64_t d = x.dim();
+  NAS_CHECK((d == 2 || d == 3) && h.dim() == d && w_ih.dim() == d && w_hh.dim() == d &&
+                b_ih.dim() == d - 1 && b_hh.dim() == d - 1 && x.size(-2) == h.size(-2) &&
+                w_ih.size(-1) == x.size(-1) && w_hh.size(-1) == h.size(-1) &&
+                w_ih.size(-2) == 3 * h.size(-1) && w_hh.size(-2) == 3 * h.size(-1) &&
+                (d == 2 || (x.size(0) == h.size(0) && w_ih.size(0) == x.size(0) &&
+                            w_hh.size(0) == x.size(0) && b_ih.size(0) == x.size(0) &&
+                            b_hh.size(0) == x.size(0))),
+            "gru_cell: expected x [(D,) M, I], h [(D,) M, H], weights [(D,) 3H, I] and [(D,) 3H, "
+            "H]; found x {}, h {}, w_ih {}, w_hh {}",
+            shape_string(x), shape_string(h), shape_string(w_ih), shape_string(w_hh));
+  return GruCellFunction::apply(x, h, w_ih, w_hh, b_ih, b_hh);
+}
+
+GruCellImpl::GruCellImpl(int64_t input_size, int64_t hidden_size) {
+  // Registered and initialised as torch::nn::GRUCell: U(-1/sqrt(hidden), 1/sqrt(hidden)) in
+  // this order, so a seed gives the same weights and saved GRUCell weights load.
+  weight_ih = register_parameter("weight_ih", torch::empty({3 * hidden_size, input_size}));
+  weight_hh = register_parameter("weight_hh", torch::empty({3 * hidden_size, hidden_size}));
+  bias_ih = register_parameter("bias_ih", torch::empty({3 * hidden_size}));
+  bias_hh = register_parameter("bias_hh", torch::empty({3 * hidden_size}));
+  const double stdv = 1.0 / std::sqrt(static_cast<double>(hidden_size));
+  torch::NoGradGuard no_grad;
+  for (auto& p : parameters()) p.uniform_(-stdv, stdv);
+}
+
+torch::Tensor GruCellImpl::forward(const torch::Tensor& x, const torch::Tensor& h) {
+  return gru_cell(x, h, weight_ih, weight_hh, bias_ih, bias_hh);
 }
 
 }  // namespace nas

@@ -60,4 +60,26 @@ torch::Tensor append_vertex(const torch::Tensor& A, const torch::Tensor& incomin
 // L2 normalisation over the last dimension (PyTorch's F.normalize).
 torch::Tensor l2_normalize(const torch::Tensor& x);
 
+// The GRU cell of torch::nn::GRUCell (gate order r, z, n) as one autograd node: its backward
+// pass is written out (four products and a few element-wise ops) instead of the dozen nodes
+// ATen's composite gru_cell records. The graph generators call it on small batches many times
+// per step, where the cost per node dominates. x [M, I], h [M, H], w_ih [3H, I], w_hh [3H, H],
+// b_ih and b_hh [3H] -> h' [M, H]; or D independent cells at once, every argument stacked along a
+// new first dimension (x [D, M, I], w_ih [D, 3H, I], b_ih [D, 3H], ...). No double backward.
+torch::Tensor gru_cell(const torch::Tensor& x, const torch::Tensor& h, const torch::Tensor& w_ih,
+                       const torch::Tensor& w_hh, const torch::Tensor& b_ih,
+                       const torch::Tensor& b_hh);
+
+// torch::nn::GRUCell on gru_cell: the same parameters (names, shapes, initialisation from a seed)
+// and results.
+class GruCellImpl : public torch::nn::Module {
+ public:
+  GruCellImpl(int64_t input_size, int64_t hidden_size);
+  // x [M, input_size], h [M, hidden_size] -> h' [M, hidden_size].
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& h);
+
+  torch::Tensor weight_ih, weight_hh, bias_ih, bias_hh;
+};
+TORCH_MODULE(GruCell);
+
 }  // namespace nas
