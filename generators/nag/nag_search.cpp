@@ -17,6 +17,9 @@ void NagSearchConfig::validate() const {
   NAS_CHECK(new_archs >= 1, "config key nag.new_archs: expected at least 1, found {}", new_archs);
   NAS_CHECK(iterations >= 1, "config key nag.iterations: expected at least 1, found {}", iterations);
   NAS_CHECK(samples >= 1, "config key nag.samples: expected at least 1, found {}", samples);
+  NAS_CHECK(local_archs >= 0 && local_archs <= new_archs,
+            "config key nag.local_archs: expected 0 to new_archs ({}), found {}", new_archs,
+            local_archs);
   const std::vector<std::string> known = predictor_names();
   NAS_CHECK(std::find(known.begin(), known.end(), predictor) != known.end(),
             "config key nag.predictor: expected one of {}, found '{}'", join(known, ", "), predictor);
@@ -80,16 +83,37 @@ void NagSearch::refill() {
     rank_by_predicted_accuracy(*space_, evaluated_, fresh, cfg_.predictor);
   }
   last_round_.unique_new = static_cast<int64_t>(fresh.size());
+  if (cfg_.local_archs > 0 && !evaluated_.empty()) {
+    const NasRecord& best = *std::max_element(
+        evaluated_.begin(), evaluated_.end(),
+        [](const NasRecord& a, const NasRecord& b) { return better_objective(b.acc, a.acc); });
+    std::vector<Candidate> local;
+    for (Arch& a : unknown_neighbors(best.arch)) {
+      Candidate c;
+      c.hash = space_->hash(a);
+      c.arch = std::move(a);
+      local.push_back(std::move(c));
+    }
+    rank_by_predicted_accuracy(*space_, evaluated_, local, cfg_.predictor);
+    for (auto& c : local) {
+      if (last_round_.local >= cfg_.local_archs) break;
+      known_.insert(c.hash);
+      queue_.push_back(std::move(c.arch));
+      ++last_round_.local;
+    }
+  }
   for (auto& c : fresh) {
     if (static_cast<int64_t>(queue_.size()) >= cfg_.new_archs) break;
-    known_.insert(c.hash);
+    if (!known_.insert(c.hash).second) continue;
     queue_.push_back(std::move(c.arch));
   }
   last_round_.random_fill += top_up_random(static_cast<size_t>(cfg_.new_archs));
   last_round_.random_fill += ensure_proposal();
-  spdlog::debug("nag: round {}: GAN on {} archs (d {:.4f}, g {:.4f}); {} valid samples, {} new, {} random",
-                round, last_round_.trained_on, last_round_.d_loss, last_round_.g_loss,
-                last_round_.valid, last_round_.unique_new, last_round_.random_fill);
+  spdlog::debug(
+      "nag: round {}: GAN on {} archs (d {:.4f}, g {:.4f}); {} valid samples, {} new, {} local, "
+      "{} random",
+      round, last_round_.trained_on, last_round_.d_loss, last_round_.g_loss, last_round_.valid,
+      last_round_.unique_new, last_round_.local, last_round_.random_fill);
 }
 
 void register_nag_strategy() {

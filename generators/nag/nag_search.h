@@ -2,8 +2,12 @@
 // random architectures; then, per round, fit the class boundaries to the objectives answered so
 // far, train a fresh conditional GAN on every answered architecture for about `iterations`
 // iterations (whole epochs), generate `samples` architectures of the top class, drop those
-// already proposed, rank the rest by a ridge regression on the answers (generate.h) and propose
-// the best `new_archs` (topped up with random ones when too few are new).
+// already proposed and rank the rest by a predictor fitted to the answers (`predictor`,
+// generate.h). A round proposes `local_archs` unqueried neighbours of the best answer (ranked by
+// the same predictor), then the best-ranked generated ones up to `new_archs` (topped up with
+// random ones when too few are new). The local step and the boosted trees go beyond the paper
+// (README: they bring NAG level with REA); `local_archs 0` and `predictor ridge` search as
+// before.
 #pragma once
 
 #include <memory>
@@ -20,7 +24,8 @@ struct NagSearchConfig {
   int64_t new_archs = 10;
   int64_t iterations = 300;  // GAN iterations per round
   int64_t samples = 500;     // generated per round
-  std::string predictor = "ridge";  // ranks the generated architectures
+  std::string predictor = "xgboost";  // ranks the generated architectures
+  int64_t local_archs = 3;            // proposals per round from the best answer's neighbours
   GanConfig gan;
 
   NagSearchConfig() {
@@ -39,6 +44,10 @@ struct NagSearchConfig {
     v("iterations", iterations, "GAN training iterations per round");
     v("samples", samples, "architectures generated per round (top accuracy class)");
     v("predictor", predictor, "what ranks the generated architectures: ridge or xgboost");
+    v("local_archs", local_archs,
+      "of the new_archs proposed per round, this many are unqueried neighbours of the best answer "
+      "(one change away), ranked by the predictor: a local step the paper has not (0: none, "
+      "the paper's search)");
     v("gan", gan, "the GAN (train.epochs is ignored: see iterations)");
   }
   void validate() const;
@@ -54,7 +63,7 @@ class NagSearch : public SeededQueueStrategy {
   struct RoundInfo {
     int64_t round = 0;
     int64_t trained_on = 0;
-    int64_t valid = 0, unique_new = 0, random_fill = 0;
+    int64_t valid = 0, unique_new = 0, local = 0, random_fill = 0;
     double d_loss = 0, g_loss = 0;
   };
   const RoundInfo& last_round() const { return last_round_; }

@@ -158,6 +158,17 @@ int64_t SeededQueueStrategy::top_up_random(size_t target) {
   return added;
 }
 
+std::vector<Arch> SeededQueueStrategy::unknown_neighbors(const Arch& arch) {
+  std::vector<Arch> out;
+  std::unordered_set<std::string> seen;
+  for (Arch& a : space_->neighbors(arch)) {
+    std::string h = space_->hash(a);
+    if (!known_.count(h) && seen.insert(std::move(h)).second) out.push_back(std::move(a));
+  }
+  rng_.shuffle(out);
+  return out;
+}
+
 int64_t SeededQueueStrategy::ensure_proposal() {
   if (!queue_.empty()) return 0;
   queue_.push_back(space_->sample(rng_));

@@ -99,6 +99,9 @@ class SeededQueueStrategy : public Strategy {
   // Appends random architectures not in known_ (adding them) until queue_ holds `target`, with
   // at most 1000 draws; returns how many it appended.
   int64_t top_up_random(size_t target);
+  // The architectures one change away from `arch` (the space's neighbors) not in known_, each
+  // once, in random order; none is added to known_.
+  std::vector<Arch> unknown_neighbors(const Arch& arch);
   // One random proposal (known or not) when queue_ is empty, so a run that only repeats itself
   // still gets an answer and the Runner can stop it; returns how many it appended (0 or 1).
   int64_t ensure_proposal();

@@ -76,7 +76,8 @@ TEST(AgNetSearch, IsRegisteredAndChecksItsConfig) {
   test::TempDir tmp;
   YAML::Node cfg = small_agnet(tmp.path());
   for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
-           {"alpha", "1.5"}, {"weight_factor", "0"}, {"new_archs", "0"}, {"no_such_key", "1"}}) {
+           {"alpha", "1.5"}, {"weight_factor", "0"}, {"new_archs", "0"}, {"no_such_key", "1"},
+           {"ensemble", "3"} /* the mlp surrogate is one model */, {"explore", "-1"}}) {
     YAML::Node bad = YAML::Clone(cfg);
     bad[key] = value;
     EXPECT_THROW(make_strategy("agnet", bad, make_space("nb201"), 0), Error) << key;
@@ -153,6 +154,30 @@ TEST(AgNetSearch, ResumeReadsRoundCheckpointsAndContinuesIdentically) {
   ASSERT_EQ(resumed.first.trials.size(), whole.first.trials.size());
   for (size_t i = 0; i < whole.first.trials.size(); ++i)
     EXPECT_EQ(resumed.first.trials[i].hash, whole.first.trials[i].hash) << "trial " << i;
+}
+
+// With local_archs k, each round proposes k unqueried neighbours of the best answer first (both
+// surrogates: the trees rank them, the MLP takes them in random order); the rest are generated.
+TEST(AgNetSearch, LocalStepProposesNeighboursOfTheBestAnswerFirst) {
+  register_generators();
+  auto space = make_space("nb201");
+  auto eval = std::make_shared<LabelEvaluator>(space, 3);
+  test::TempDir tmp;
+  for (const std::string strategy : {"agnet", "agnet-xgb"}) {
+    YAML::Node cfg = small_agnet(tmp.path());
+    cfg["local_archs"] = 3;
+    Runner runner(budget_of(40), space, make_strategy(strategy, cfg, space, 2), eval);
+    runner.on_step([](int64_t, double) {});
+    RunResult r = runner.run();
+    SCOPED_TRACE(strategy);
+    test::expect_rounds_start_with_neighbors(*space, r.trials, 16, 8, 3);
+    const auto& info = dynamic_cast<AgNetSearch&>(runner.strategy()).last_round();
+    EXPECT_EQ(info.local, 3);
+    EXPECT_EQ(info.random_fill, 0);
+  }
+  YAML::Node bad = small_agnet(tmp.path());
+  bad["local_archs"] = 9;  // more than new_archs (8)
+  EXPECT_THROW(make_strategy("agnet", bad, space, 0), Error);
 }
 
 }  // namespace

@@ -2,9 +2,12 @@
 // strings ("0123"), one chain cell whose node labels are the digits.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "libnas/search/evaluator.h"
@@ -165,5 +168,29 @@ class ScriptedStrategy : public Strategy {
   std::vector<std::string> script_;
   size_t next_ = 0;
 };
+
+// For a run of a strategy that answers `seeds` random architectures and then proposes
+// `per_round` a round (rounds aligned with the Runner's batches): checks that each round's first
+// `local` proposals are neighbours of the best answer before the round, none proposed before.
+inline void expect_rounds_start_with_neighbors(const SearchSpace& space,
+                                               const std::vector<Trial>& trials, size_t seeds,
+                                               size_t per_round, size_t local) {
+  ASSERT_GT(trials.size(), seeds + per_round);
+  for (size_t start = seeds; start + local <= trials.size(); start += per_round) {
+    size_t best = 0;
+    std::unordered_set<std::string> before;
+    for (size_t i = 0; i < start; ++i) {
+      before.insert(trials[i].hash);
+      if (better_objective(trials[i].objective, trials[best].objective)) best = i;
+    }
+    std::unordered_set<std::string> neighbors;
+    for (const Arch& a : space.neighbors(trials[best].arch)) neighbors.insert(space.hash(a));
+    for (size_t i = start; i < start + local; ++i) {
+      EXPECT_TRUE(neighbors.count(trials[i].hash))
+          << "trial " << i << " is not a neighbour of trial " << best << ", the best before it";
+      EXPECT_FALSE(before.count(trials[i].hash)) << "trial " << i << " was proposed before";
+    }
+  }
+}
 
 }  // namespace nas::test
