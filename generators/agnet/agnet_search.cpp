@@ -314,6 +314,7 @@ void AgNetSearch::refill() {
     double cost;       // the surrogate's cost (cost-aware), in the metric's units
   };
   std::vector<Scored> found;
+  std::vector<Arch> local;  // the local step's candidates, best first
   if (!evaluated_.empty()) {
     ensure_model();
     fine_tune();
@@ -349,11 +350,22 @@ void AgNetSearch::refill() {
       rng_.shuffle(found);
       found.resize(static_cast<size_t>(cfg_.candidates));
     }
-    if (trees_ && !found.empty()) {
+    local = local_candidates();
+    if (trees_ && !(found.empty() && local.empty())) {
+      // One fit scores the generated candidates and the local ones.
       std::vector<Arch> archs;
       for (const auto& f : found) archs.push_back(f.arch);
+      archs.insert(archs.end(), local.begin(), local.end());
       const std::vector<double> scores = xgboost_scores(archs);
       for (size_t i = 0; i < found.size(); ++i) found[i].predicted = scores[i];
+      std::vector<size_t> order(local.size());
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return scores[found.size() + a] > scores[found.size() + b];
+      });
+      std::vector<Arch> sorted;
+      for (size_t i : order) sorted.push_back(std::move(local[i]));
+      local = std::move(sorted);
     }
     // Best first: by the predicted objective, or (cost-aware) by the lowest cost-aware score.
     std::vector<double> priority;
@@ -377,7 +389,9 @@ void AgNetSearch::refill() {
     found = std::move(sorted);
   }
   last_round_.candidates = static_cast<int64_t>(found.size());
-  for (Arch& a : local_step()) {
+  for (Arch& a : local) {
+    if (last_round_.local >= cfg_.local_archs) break;
+    known_.insert(space_->hash(a));
     queue_.push_back(std::move(a));
     ++last_round_.local;
   }
@@ -398,7 +412,7 @@ void AgNetSearch::refill() {
       last_round_.local, last_round_.random_fill, last_round_.seconds);
 }
 
-std::vector<Arch> AgNetSearch::local_step() {
+std::vector<Arch> AgNetSearch::local_candidates() {
   if (cfg_.local_archs == 0 || evaluated_.empty()) return {};
   // The best answer (cost-aware: the best within the bound, if any is).
   const Evaluated* best = nullptr;
@@ -406,22 +420,7 @@ std::vector<Arch> AgNetSearch::local_step() {
     if (cfg_.cost_aware && !(e.cost <= goal_.constraint.max)) continue;
     if (!best || better_objective(e.objective, best->objective)) best = &e;
   }
-  if (!best) return {};
-  std::vector<Arch> local = unknown_neighbors(best->arch);
-  if (trees_ && !local.empty()) {
-    const std::vector<double> scores = xgboost_scores(local);
-    std::vector<size_t> order(local.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return scores[a] > scores[b]; });
-    std::vector<Arch> sorted;
-    for (size_t i : order) sorted.push_back(std::move(local[i]));
-    local = std::move(sorted);
-  }
-  if (static_cast<int64_t>(local.size()) > cfg_.local_archs)
-    local.resize(static_cast<size_t>(cfg_.local_archs));
-  for (const Arch& a : local) known_.insert(space_->hash(a));
-  return local;
+  return best ? unknown_neighbors(best->arch) : std::vector<Arch>{};
 }
 
 std::vector<double> AgNetSearch::xgboost_scores(const std::vector<Arch>& archs) {

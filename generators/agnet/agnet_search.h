@@ -189,8 +189,9 @@ class AgNetSearch : public SeededQueueStrategy {
   // Candidates' surrogate scores: the MLP's on the logits they were sampled from, or the
   // boosted trees' on their graph view.
   std::vector<double> xgboost_scores(const std::vector<Arch>& archs);
-  // The round's local proposals (local_archs): unqueried neighbours of the best answer.
-  std::vector<Arch> local_step();
+  // The local step's candidates (local_archs > 0): the unqueried neighbours of the best answer,
+  // in random order.
+  std::vector<Arch> local_candidates();
 
   std::string name_;
   AgNetSearchConfig cfg_;
