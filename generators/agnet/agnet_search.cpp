@@ -414,13 +414,13 @@ void AgNetSearch::refill() {
 
 std::vector<Arch> AgNetSearch::local_candidates() {
   if (cfg_.local_archs == 0 || evaluated_.empty()) return {};
-  // The best answer (cost-aware: the best within the bound, if any is).
-  const Evaluated* best = nullptr;
+  // Around the best answer (cost-aware: the best within the bound) with unqueried neighbours.
+  std::vector<std::pair<const Arch*, double>> answers;
   for (const auto& e : evaluated_) {
     if (cfg_.cost_aware && !(e.cost <= goal_.constraint.max)) continue;
-    if (!best || better_objective(e.objective, best->objective)) best = &e;
+    answers.emplace_back(&e.arch, e.objective);
   }
-  return best ? unknown_neighbors(best->arch) : std::vector<Arch>{};
+  return unknown_neighbors_of_best(answers);
 }
 
 std::vector<double> AgNetSearch::xgboost_scores(const std::vector<Arch>& archs) {

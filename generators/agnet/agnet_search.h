@@ -102,8 +102,9 @@ struct AgNetSearchConfig {
     v("surrogate_layers", surrogate_layers, "hidden layers of the MLP surrogate (width: its input size)");
     v("local_archs", local_archs,
       "of the new_archs proposed per round, this many are unqueried neighbours of the best answer "
-      "(one change away), ranked by the trees with surrogate xgboost, else in random order: a "
-      "local step the paper has not (0: none)");
+      "(one change away; of the next best once all of the best's are queried), ranked by the "
+      "trees with surrogate xgboost, else in random order: a local step the paper has not "
+      "(0: none)");
     v("ensemble", ensemble,
       "with surrogate xgboost: this many boosted-tree models, each fitted on a bootstrap resample "
       "of the answers (1: one model on all of them)");
@@ -189,8 +190,8 @@ class AgNetSearch : public SeededQueueStrategy {
   // Candidates' surrogate scores: the MLP's on the logits they were sampled from, or the
   // boosted trees' on their graph view.
   std::vector<double> xgboost_scores(const std::vector<Arch>& archs);
-  // The local step's candidates (local_archs > 0): the unqueried neighbours of the best answer,
-  // in random order.
+  // The local step's candidates (local_archs > 0): the unqueried neighbours of the best answer
+  // that has any (cost-aware: within the bound), in random order.
   std::vector<Arch> local_candidates();
 
   std::string name_;

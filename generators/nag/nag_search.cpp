@@ -84,11 +84,10 @@ void NagSearch::refill() {
   }
   last_round_.unique_new = static_cast<int64_t>(fresh.size());
   if (cfg_.local_archs > 0 && !evaluated_.empty()) {
-    const NasRecord& best = *std::max_element(
-        evaluated_.begin(), evaluated_.end(),
-        [](const NasRecord& a, const NasRecord& b) { return better_objective(b.acc, a.acc); });
+    std::vector<std::pair<const Arch*, double>> answers;
+    for (const NasRecord& r : evaluated_) answers.emplace_back(&r.arch, r.acc);
     std::vector<Candidate> local;
-    for (Arch& a : unknown_neighbors(best.arch)) {
+    for (Arch& a : unknown_neighbors_of_best(answers)) {
       Candidate c;
       c.hash = space_->hash(a);
       c.arch = std::move(a);

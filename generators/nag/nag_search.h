@@ -3,8 +3,8 @@
 // far, train a fresh conditional GAN on every answered architecture for about `iterations`
 // iterations (whole epochs), generate `samples` architectures of the top class, drop those
 // already proposed and rank the rest by a predictor fitted to the answers (`predictor`,
-// generate.h). A round proposes `local_archs` unqueried neighbours of the best answer (ranked by
-// the same predictor), then the best-ranked generated ones up to `new_archs` (topped up with
+// generate.h). A round proposes `local_archs` unqueried neighbours of the best answer that has
+// any (ranked by the same predictor), then the best-ranked generated ones up to `new_archs` (topped up with
 // random ones when too few are new). The local step and the boosted trees go beyond the paper
 // (README: they bring NAG level with REA); `local_archs 0` and `predictor ridge` search as
 // before.
@@ -46,8 +46,8 @@ struct NagSearchConfig {
     v("predictor", predictor, "what ranks the generated architectures: ridge or xgboost");
     v("local_archs", local_archs,
       "of the new_archs proposed per round, this many are unqueried neighbours of the best answer "
-      "(one change away), ranked by the predictor: a local step the paper has not (0: none, "
-      "the paper's search)");
+      "(one change away; of the next best once all of the best's are queried), ranked by the "
+      "predictor: a local step the paper has not (0: none, the paper's search)");
     v("gan", gan, "the GAN (train.epochs is ignored: see iterations)");
   }
   void validate() const;

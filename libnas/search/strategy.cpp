@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <numeric>
 
 #include "libnas/search/baselines.h"
 #include "libnas/util/error.h"
@@ -167,6 +168,20 @@ std::vector<Arch> SeededQueueStrategy::unknown_neighbors(const Arch& arch) {
   }
   rng_.shuffle(out);
   return out;
+}
+
+std::vector<Arch> SeededQueueStrategy::unknown_neighbors_of_best(
+    const std::vector<std::pair<const Arch*, double>>& answers) {
+  std::vector<size_t> order(answers.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return better_objective(answers[a].second, answers[b].second);
+  });
+  for (size_t i : order) {
+    std::vector<Arch> out = unknown_neighbors(*answers[i].first);
+    if (!out.empty()) return out;
+  }
+  return {};
 }
 
 int64_t SeededQueueStrategy::ensure_proposal() {

@@ -102,6 +102,11 @@ class SeededQueueStrategy : public Strategy {
   // The architectures one change away from `arch` (the space's neighbors) not in known_, each
   // once, in random order; none is added to known_.
   std::vector<Arch> unknown_neighbors(const Arch& arch);
+  // The local step's pool: unknown_neighbors of the best of `answers` (by objective, first
+  // answered first among equals) that still has any, so the step moves on to the next best once
+  // every neighbour of the best is known. Empty when no answer has an unknown neighbour.
+  std::vector<Arch> unknown_neighbors_of_best(
+      const std::vector<std::pair<const Arch*, double>>& answers);
   // One random proposal (known or not) when queue_ is empty, so a run that only repeats itself
   // still gets an answer and the Runner can stop it; returns how many it appended (0 or 1).
   int64_t ensure_proposal();
