@@ -8,6 +8,7 @@ find_package(CLI11 REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(JPEG REQUIRED)             # libjpeg62-turbo-dev, for ImageNet class folders
+find_package(CURL REQUIRED)             # libcurl4-openssl-dev, for LLM endpoints
 # libxgboost-dev, gradient-boosted tree predictors through the C API. Its CMake config also
 # imports the xgboost command-line program (another package), so the library is found directly.
 find_library(NASGEN_XGBOOST_LIBRARY xgboost REQUIRED)

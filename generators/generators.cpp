@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "generators/agnet/agnet_search.h"
+#include "generators/llm/llm_search.h"
 #include "generators/nag/nag_search.h"
 #include "generators/nao/nao_search.h"
 
@@ -14,6 +15,7 @@ void register_generators() {
     nao::register_nao_strategy();
     nag::register_nag_strategy();
     agnet::register_agnet_strategy();
+    llm::register_llm_strategy();
   });
 }
 

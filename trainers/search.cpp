@@ -117,6 +117,10 @@ int main(int argc, char** argv) {
                "constraint.metric=latency_pixel3_ms --set constraint.max=10.7",
                "hardware-aware: the best answers keep the Pixel 3 latency at most 10.7 ms; each "
                "run writes pareto.jsonl and pareto.svg");
+  tool.example("search --strategy llm --benchmark macro-cifar10 --budget 10 --seeds 0:3 --set "
+               "llm.endpoint=http://localhost:8080/v1 --set llm.api_key_env=",
+               "a language model proposes each architecture (GENIUS); any OpenAI-compatible "
+               "server, the key from $OPENAI_API_KEY unless llm.api_key_env says otherwise");
   tool.example("search --strategy rea,random,local --benchmark nb201-cifar10 --budget 200 "
                "--seeds 0:20 --out runs/baselines",
                "three baselines side by side, one summary and one plot");
@@ -133,7 +137,7 @@ int main(int argc, char** argv) {
   int64_t budget = 0, batch_size = 1;
   double budget_seconds = 0;
   bool list = false;
-  auto* o_strategy = app.add_option("--strategy", strategy, "Strategy, or several: rea,random,local,nao,nag,agnet,agnet-xgb,agnet-hw (--list)");
+  auto* o_strategy = app.add_option("--strategy", strategy, "Strategy, or several: rea,random,local,nao,nag,agnet,agnet-xgb,agnet-hw,llm (--list)");
   auto* o_benchmark = app.add_option("--benchmark", benchmark, "Tabular benchmark, e.g. nb201-cifar10");
   auto* o_file = app.add_option("--benchmark-file", benchmark_file, "Benchmark data file");
   auto* o_budget = app.add_option("--budget", budget, "Evaluations (queries) per run");

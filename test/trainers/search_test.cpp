@@ -16,6 +16,8 @@
 #include "libnas/util/json.h"
 #include "libnas/util/plot.h"
 #include "libnas/util/strings.h"
+#include "libnas/util/rng.h"
+#include "test/generators/llm/scripted_endpoint.h"
 #include "test_util.h"
 
 namespace nas {
@@ -23,6 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::run_tool;
+using test::ScriptedEndpoint;
 using test::TempDir;
 
 void expect_usage_error(const std::vector<std::string>& args, const std::string& needle) {
@@ -262,17 +265,26 @@ TEST(SearchTool, EveryStrategySearchesUnderAConstraint) {
   ::setenv("NASGEN_CACHE", tmp.file("cache").c_str(), 1);
   const std::string out = tmp.file("run");
   const double bound = 10.6756;  // the median latency_pixel3_ms of NB201
+  // The language model's part: random cells, as lists in a chatty reply.
+  ScriptedEndpoint model;
+  Rng rng(5);
+  for (int i = 0; i < 60; ++i) {
+    std::vector<int64_t> ops;
+    for (int e = 0; e < 6; ++e) ops.push_back(rng.uniform_int(0, 4));
+    model.add(ScriptedEndpoint::reply(fmt::format("Try this one: [{}]", fmt::join(ops, ", "))));
+  }
   std::vector<std::string> args = {
-      "--strategy", "random,rea,local,nao,nag,agnet,agnet-xgb,agnet-hw", "--benchmark",
+      "--strategy", "random,rea,local,nao,nag,agnet,agnet-xgb,agnet-hw,llm", "--benchmark",
       "nb201-cifar10", "--budget", "40", "--seeds", "0:1", "--batch-size", "4", "--out", out,
       "--set", "constraint.metric=latency_pixel3_ms", "--set", fmt::format("constraint.max={}", bound),
-      "--set", "plot=false"};
+      "--set", "plot=false", "--set", "llm.endpoint=" + model.url(), "--set", "llm.api_key_env="};
   for (const auto& a : small_generators()) args.push_back(a);
   auto r = run_tool("search", args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   Json summary = Json::parse(test::read_text(out + "/summary.json"));
   EXPECT_NEAR(summary["oracle"]["val_acc"].get<double>(), 90.834, 1e-3);  // the best within it
-  for (const std::string s : {"random", "rea", "local", "nao", "nag", "agnet", "agnet-xgb", "agnet-hw"}) {
+  for (const std::string s :
+       {"random", "rea", "local", "nao", "nag", "agnet", "agnet-xgb", "agnet-hw", "llm"}) {
     const std::string dir = out + "/" + s + "/seed_0";
     Json result = Json::parse(test::read_text(dir + "/result.json"));
     ASSERT_TRUE(result["best"].is_object()) << s;
@@ -345,6 +357,142 @@ TEST(SearchTool, AgNetSigkillAndResumeGiveTheUninterruptedFiles) {
                                    "64", "--seeds", "0:2", "--set", "agnet.pretrain.steps=200",
                                    "--set", "agnet.epochs=10", "--set", "plot=false"},
                                   1.0 / 3, 2.0 / 3);
+}
+
+}  // namespace
+}  // namespace nas
+
+namespace nas {
+namespace {
+
+// `search --strategy llm` on NAS-Bench-Macro against `server`, into `out`.
+std::vector<std::string> llm_search(const ScriptedEndpoint& server, const std::string& out,
+                                    int64_t budget) {
+  return {"--strategy", "llm", "--benchmark", "macro-cifar10", "--budget",
+          std::to_string(budget), "--seeds", "0:1", "--out", out, "--set", "plot=false",
+          "--set", "llm.endpoint=" + server.url(), "--set", "llm.api_key_env=NASGEN_TEST_LLM_KEY",
+          "--set", "llm.backoff=0.01", "--set", "llm.retries=1"};
+}
+
+std::vector<ScriptedEndpoint::Entry> macro_replies() {
+  return {ScriptedEndpoint::reply("[1, 2, 0, 1, 2, 0, 1, 0]"),
+          ScriptedEndpoint::reply("[2, 2, 2, 2, 2, 2, 2, 2]"),
+          ScriptedEndpoint::reply("My answer: [1, 1, 1, 1, 1, 1, 1, 1]"),
+          ScriptedEndpoint::slow(1.5, "[0, 1, 2, 1, 2, 1, 2, 1]"),
+          ScriptedEndpoint::reply("[2, 1, 2, 1, 2, 1, 2, 1]"),
+          ScriptedEndpoint::reply("[1, 2, 2, 1, 2, 2, 1, 2]")};
+}
+
+// Every file under `dir`, concatenated.
+std::string all_files(const std::string& dir) {
+  std::string out;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) out += test::read_text(e.path().string());
+  return out;
+}
+
+TEST(SearchTool, LlmSearchResumesAfterSigkillMidCallAndRepeatsNoAnsweredRequest) {
+  NAS_REQUIRE_DATA(file, "nas-bench-macro/nas-bench-macro_cifar10.json");
+  const std::string secret = "sk-test-5ecret-417";
+  ::setenv("NASGEN_TEST_LLM_KEY", secret.c_str(), 1);
+  TempDir tmp;
+  const std::string full = tmp.file("full"), part = tmp.file("part");
+  ScriptedEndpoint whole(macro_replies());
+  whole.set_keyed(true);
+  auto r = run_tool("search", llm_search(whole, full, 6));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(whole.request_count(), 6u);
+  EXPECT_EQ(whole.requests()[0].header("authorization"), "Bearer " + secret);
+
+  ScriptedEndpoint server(macro_replies());
+  server.set_keyed(true);
+  const pid_t pid = test::spawn_tool("search", llm_search(server, part, 6));
+  // Killed while the fourth call (the slow one) waits for its reply.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (server.request_count() < 4 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "finished before the kill";
+  ASSERT_EQ(server.request_count(), 4u);
+
+  std::vector<std::string> resume = llm_search(server, part, 6);
+  resume.push_back("--resume");
+  auto rr = run_tool("search", resume);
+  ASSERT_EQ(rr.exit_code, 0) << rr.err;
+  EXPECT_EQ(test::history_without_times(part + "/llm/seed_0"),
+            test::history_without_times(full + "/llm/seed_0"));
+  // Only the call in flight at the kill was sent again.
+  EXPECT_EQ(server.request_count(), 7u);
+  int repeated = 0;
+  for (const auto& [body, count] : server.body_counts()) repeated += count > 1;
+  EXPECT_EQ(repeated, 1);
+  EXPECT_EQ(server.count(server.bodies()[3]), 2);
+  // The key is sent, never stored.
+  EXPECT_EQ(all_files(part).find(secret), std::string::npos);
+  EXPECT_EQ(all_files(full).find(secret), std::string::npos);
+  ::unsetenv("NASGEN_TEST_LLM_KEY");
+}
+
+TEST(SearchTool, LlmSearchEndpointDownExitsOneAndResumeContinues) {
+  NAS_REQUIRE_DATA(file, "nas-bench-macro/nas-bench-macro_cifar10.json");
+  ::setenv("NASGEN_TEST_LLM_KEY", "k", 1);
+  TempDir tmp;
+  const std::string out = tmp.file("run");
+  // The third question always gets a 500.
+  ScriptedEndpoint down({ScriptedEndpoint::reply("[1, 2, 0, 1, 2, 0, 1, 0]"),
+                         ScriptedEndpoint::reply("[2, 2, 2, 2, 2, 2, 2, 2]"),
+                         ScriptedEndpoint::status(500, "overloaded")});
+  down.set_keyed(true);
+  auto r = run_tool("search", llm_search(down, out, 4));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  // After the run's log lines, one error line naming the failure.
+  const auto lines = split(r.err, '\n');
+  ASSERT_GE(lines.size(), 2u) << r.err;
+  const std::string& last = lines[lines.size() - 2];
+  EXPECT_TRUE(starts_with(last, "search: error: llm: ")) << r.err;
+  EXPECT_NE(last.find("HTTP 500: overloaded"), std::string::npos) << r.err;
+  EXPECT_EQ(down.request_count(), 4u);  // 2 answered, then the third twice (retries 1)
+  ScriptedEndpoint up({ScriptedEndpoint::reply("[1, 1, 1, 1, 1, 1, 1, 1]"),
+                       ScriptedEndpoint::reply("[0, 1, 2, 1, 2, 1, 2, 1]")});
+  std::vector<std::string> resume = llm_search(up, out, 4);
+  resume.push_back("--resume");
+  auto rr = run_tool("search", resume);
+  ASSERT_EQ(rr.exit_code, 0) << rr.err;
+  EXPECT_EQ(up.request_count(), 2u);
+  EXPECT_EQ(test::history_without_times(out + "/llm/seed_0").size(), 4u);
+  ::unsetenv("NASGEN_TEST_LLM_KEY");
+}
+
+TEST(SearchTool, LlmSearchBadConfigIsOneLineExitTwoBeforeAnyCall) {
+  NAS_REQUIRE_DATA(file, "nas-bench-macro/nas-bench-macro_cifar10.json");
+  ::setenv("NASGEN_TEST_LLM_KEY", "k", 1);
+  TempDir tmp;
+  ScriptedEndpoint server;
+  const std::vector<std::string> base = {"--strategy", "llm", "--benchmark", "macro-cifar10",
+                                         "--budget", "5", "--out", tmp.file("run")};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = base;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  const std::string url = "llm.endpoint=" + server.url();
+  expect_usage_error(with({}), "llm.endpoint");
+  expect_usage_error(with({"--set", "llm.endpoint=localhost:8080/v1"}), "llm.endpoint");
+  ::unsetenv("NASGEN_TEST_UNSET_KEY");
+  expect_usage_error(with({"--set", url, "--set", "llm.api_key_env=NASGEN_TEST_UNSET_KEY"}),
+                     "NASGEN_TEST_UNSET_KEY");
+  test::write_text(tmp.file("t.prompt"), "protocol: fresh\n[system]\n{{colour}}\n");
+  expect_usage_error(with({"--set", url, "--set", "llm.api_key_env=NASGEN_TEST_LLM_KEY", "--set",
+                           "llm.prompt_file=" + tmp.file("t.prompt")}),
+                     "{{colour}}");
+  expect_usage_error({"--strategy", "llm", "--benchmark", "macro-cifar10", "--budget", "-3",
+                      "--set", url},
+                     "--budget");
+  EXPECT_EQ(server.request_count(), 0u);
+  ::unsetenv("NASGEN_TEST_LLM_KEY");
 }
 
 }  // namespace

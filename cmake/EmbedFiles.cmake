@@ -1,0 +1,21 @@
+# Writes OUT, a C++ file defining `const std::map<std::string, std::string>& NAME()` in
+# namespace NAMESPACE: each file of DIR matching PATTERN under its name without the extension.
+# Run as a script: cmake -DOUT=... -DNAME=... -DNAMESPACE=... -DDIR=... -DPATTERN=... -P EmbedFiles.cmake
+file(GLOB FILES ${DIR}/${PATTERN})
+list(SORT FILES)
+get_filename_component(dir_name ${DIR} NAME)
+set(body "// Generated from the ${dir_name} folder by cmake/EmbedFiles.cmake; edit the files there.\n")
+string(APPEND body "#include <map>\n#include <string>\n\nnamespace ${NAMESPACE} {\n\n")
+string(APPEND body "const std::map<std::string, std::string>& ${NAME}() {\n")
+string(APPEND body "  static const std::map<std::string, std::string> files{\n")
+foreach(f ${FILES})
+  get_filename_component(key ${f} NAME_WE)
+  file(READ ${f} content)
+  string(FIND "${content}" ")nasgen_embed\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${f} contains the raw-string delimiter )nasgen_embed\"")
+  endif()
+  string(APPEND body "      {\"${key}\", R\"nasgen_embed(${content})nasgen_embed\"},\n")
+endforeach()
+string(APPEND body "  };\n  return files;\n}\n\n}  // namespace ${NAMESPACE}\n")
+file(WRITE ${OUT} "${body}")
