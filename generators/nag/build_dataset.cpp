@@ -4,6 +4,7 @@
 
 #include <unordered_set>
 
+#include "libnas/models/network.h"
 #include "libnas/train/job.h"
 #include "libnas/util/error.h"
 #include "libnas/util/log.h"
@@ -53,10 +54,12 @@ NasDataset build_nas_dataset(const BuildNasDatasetConfig& cfg, torch::Device dev
                               cfg.one_shot.dataset, cfg.one_shot.network.channels,
                               cfg.one_shot.network.layers, cfg.one_shot.train.epochs,
                               cfg.one_shot.average_last, cfg.one_shot.score_batch);
+    // Parameters from the closed form; FLOPs still from a forward pass of the built network.
     Progress progress("parameters", cfg.records, "archs");
     for (size_t i = 0; i < pool.size(); ++i) {
+      const double params = static_cast<double>(param_count(*space, pool[i], net));
       const ModelStats st = model_stats(*space, pool[i], net);
-      data.records.push_back({pool[i], acc[i], static_cast<double>(st.params), st.flops});
+      data.records.push_back({pool[i], acc[i], params, st.flops});
       progress.update(static_cast<int64_t>(i) + 1);
     }
     progress.finish();

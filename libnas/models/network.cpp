@@ -8,6 +8,10 @@
 #include "libnas/models/nag_net.h"
 #include "libnas/models/nasnet.h"
 #include "libnas/models/nb201_net.h"
+#include "libnas/models/param_count.h"
+#include "libnas/spaces/channel.h"
+#include "libnas/spaces/macro.h"
+#include "libnas/spaces/nb201.h"
 #include "libnas/util/error.h"
 #include "libnas/util/strings.h"
 
@@ -31,6 +35,35 @@ std::shared_ptr<NetworkImpl> build_network(const SearchSpace& space, const Arch&
   if (name == "nao" || name == "nao-11" || name == "darts") return build_nasnet(space, arch, cfg);
   if (name == "nag") return build_nag_network(space, arch, cfg);
   fail("build_network: space {} has no network; networks exist for nb201, macro, "
+       "channel-resnet, channel-mobilenet, nao, nao-11, darts and nag",
+       quote(name));
+}
+
+int64_t param_count(const SearchSpace& space, const Arch& arch, const NetworkConfig& cfg) {
+  const std::string name = space.name();
+  if (name == "nb201") {
+    const auto* nb201 = dynamic_cast<const Nb201Space*>(&space);
+    NAS_CHECK(nb201 != nullptr, "nb201 network: expected the nb201 space, found space {}", name);
+    return nb201_network_stats(nb201->edge_ops(arch), cfg).params;
+  }
+  if (name == "macro") {
+    const auto* macro = dynamic_cast<const MacroSpace*>(&space);
+    NAS_CHECK(macro != nullptr, "macro network: expected the macro space, found space {}", name);
+    return macro_network_stats(macro->layer_ops(arch), cfg).params;
+  }
+  if (name == "channel-resnet" || name == "channel-mobilenet") {
+    const auto* channel = dynamic_cast<const ChannelSpace*>(&space);
+    NAS_CHECK(channel != nullptr,
+              "channel network: expected the channel-resnet or channel-mobilenet space, found "
+              "space {}",
+              name);
+    channel->validate(arch);
+    return channel_network_stats(channel->base(), channel->widths(arch), cfg).params;
+  }
+  if (name == "nao" || name == "nao-11" || name == "darts")
+    return nasnet_param_count(space, arch, cfg);
+  if (name == "nag") return nag_param_count(space, arch, cfg);
+  fail("param_count: space {} has no network; networks exist for nb201, macro, "
        "channel-resnet, channel-mobilenet, nao, nao-11, darts and nag",
        quote(name));
 }

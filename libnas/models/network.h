@@ -60,6 +60,13 @@ class NetworkImpl : public torch::nn::Module {
 std::shared_ptr<NetworkImpl> build_network(const SearchSpace& space, const Arch& arch,
                                            const NetworkConfig& cfg);
 
+// The trainable parameters of build_network(space, arch, cfg), auxiliary head excluded: exactly
+// model_stats(space, arch, cfg).params, from closed forms (nb201_net.h, macro_net.h,
+// channel_net.h, param_count.h) without building the network, so it costs microseconds. It does
+// not run a forward pass, so it does not check that cfg.image_size suits the network. nas::Error
+// as build_network for a space without a network, an invalid arch or a bad config.
+int64_t param_count(const SearchSpace& space, const Arch& arch, const NetworkConfig& cfg);
+
 // Convolutions on the CPU (oneDNN) run about twice as fast on channels-last tensors, and
 // every op of these networks keeps that layout, so training and evaluation on the CPU use it.
 // Whether `device` prefers channels-last (the CPU does; CUDA keeps NCHW).
