@@ -7,8 +7,6 @@
 
 namespace nas {
 
-namespace {
-
 OpKind nag_op_kind(int label, int cell_index, int vertex) {
   switch (label) {
     case NagCellSpace::kSepConv3x3: return OpKind::SepConv3x3;
@@ -21,8 +19,6 @@ OpKind nag_op_kind(int label, int cell_index, int vertex) {
            vertex, label, NagCellSpace::kFirstOp, NagCellSpace::kLastOp);
   }
 }
-
-}  // namespace
 
 NagCellImpl::NagCellImpl(const CellDag& dag, const CellSlot& slot) {
   const int n = dag.num_nodes();

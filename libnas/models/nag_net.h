@@ -48,6 +48,10 @@ class NagCellImpl : public CellImpl {
   int64_t out_channels_ = 0;
 };
 
+// The op of a nag vertex label (NagCellSpace's vocabulary); nas::Error naming the cell and vertex
+// for a label that is not an op.
+OpKind nag_op_kind(int label, int cell_index, int vertex);
+
 // The network of a nag arch (validated); nas::Error for another space, an invalid arch or a
 // bad config (see check_cell_network_config).
 std::shared_ptr<NetworkImpl> build_nag_network(const SearchSpace& space, const Arch& arch,

@@ -40,13 +40,33 @@ void check_cell_network_config(const NetworkConfig& cfg, const std::string& what
 
 // ---- The skeleton ---------------------------------------------------------------------------
 
+void for_each_cell_slot(int layers, int64_t channels, int64_t stem_width, bool stems_reduce,
+                        const std::function<int64_t(const CellSlot&)>& visit) {
+  const int total = 3 * layers + 2;
+  int64_t width = channels, c0 = stem_width, c1 = stem_width;
+  bool reduce_s0 = stems_reduce;
+  for (int i = 0; i < total; ++i) {
+    CellSlot slot;
+    slot.index = i;
+    slot.total = total;
+    slot.reduction = i == layers || i == 2 * layers + 1;
+    if (slot.reduction) width *= 2;
+    slot.reduce_s0 = reduce_s0;
+    slot.c0 = c0;
+    slot.c1 = c1;
+    slot.channels = width;
+    c0 = c1;
+    c1 = visit(slot);
+    reduce_s0 = slot.reduction;
+  }
+}
+
 CellNetworkImpl::CellNetworkImpl(const NetworkConfig& cfg, const CellBuilder& build_cell,
                                  const CellNetworkOptions& options)
     : cfg_(cfg), options_(options) {
   check_cell_network_config(cfg, options.what);
   const int64_t c = cfg.channels;
   const int n = static_cast<int>(cfg.layers);
-  const int total = 3 * n + 2;
   aux_index_ = 2 * n + 1;
 
   int64_t c0 = 0, c1 = 0, size1 = cfg.image_size;
@@ -69,28 +89,17 @@ CellNetworkImpl::CellNetworkImpl(const NetworkConfig& cfg, const CellBuilder& bu
     reduce_s0 = true;
   }
 
-  int64_t width = c, aux_in = 0;
-  for (int i = 0; i < total; ++i) {
-    const bool reduction = i == n || i == 2 * n + 1;
-    if (reduction) width *= 2;
-    CellSlot slot;
-    slot.index = i;
-    slot.total = total;
-    slot.reduction = reduction;
-    slot.reduce_s0 = reduce_s0;
-    slot.c0 = c0;
-    slot.c1 = c1;
-    slot.channels = width;
+  int64_t aux_in = 0;
+  for_each_cell_slot(n, c, c0, reduce_s0, [&](const CellSlot& slot) {
     std::shared_ptr<CellImpl> cell = build_cell(slot);
-    register_module(fmt::format("cell{}", i), cell);
+    register_module(fmt::format("cell{}", slot.index), cell);
     cells_.push_back(cell);
-    size1 = reduction ? half_size(size1) : size1;
-    info_.push_back(CellInfo{reduction, width, cell->out_channels(), size1});
-    c0 = c1;
+    size1 = slot.reduction ? half_size(size1) : size1;
+    info_.push_back(CellInfo{slot.reduction, slot.channels, cell->out_channels(), size1});
     c1 = cell->out_channels();
-    reduce_s0 = reduction;
-    if (i == aux_index_) aux_in = c1;
-  }
+    if (slot.index == aux_index_) aux_in = c1;
+    return c1;
+  });
   if (cfg.auxiliary)
     aux_head_ = register_module("auxiliary_head",
                                 AuxHead(aux_in, cfg.num_classes, options.aux_bn_after_768));

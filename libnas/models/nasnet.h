@@ -72,6 +72,13 @@ struct CellSlot {
 
 using CellBuilder = std::function<std::shared_ptr<CellImpl>(const CellSlot&)>;
 
+// The 3N + 2 cells of a NASNet-style network in order (reductions after N and 2N + 1 cells,
+// which double the width): visit gets each cell's slot, its inputs' widths from the stems'
+// `stem_width` on, and returns the cell's output width. `stems_reduce` says the stems end at
+// twice the first cell's resolution (ImageNet). The network builder and param_count both walk it.
+void for_each_cell_slot(int layers, int64_t channels, int64_t stem_width, bool stems_reduce,
+                        const std::function<int64_t(const CellSlot&)>& visit);
+
 enum class DropPathRule {
   DepthAndProgress,  // NAO, NAG: 1 - p * ((i + 1) / L) * (1 - kp)
   Progress,          // DARTS: 1 - p * (1 - kp)

@@ -3,6 +3,7 @@
 #include <array>
 #include <vector>
 
+#include "libnas/models/nag_net.h"
 #include "libnas/spaces/nag_cell.h"
 #include "libnas/util/error.h"
 
@@ -16,20 +17,6 @@ int64_t conv_params(int64_t in, int64_t out, int64_t kh, int64_t kw, int64_t gro
 }
 
 int64_t bn_params(int64_t channels) { return 2 * channels; }
-
-// The op of a nag vertex label, as NagCellImpl maps it.
-OpKind nag_op_kind(int label, int cell_index, int vertex) {
-  switch (label) {
-    case NagCellSpace::kSepConv3x3: return OpKind::SepConv3x3;
-    case NagCellSpace::kSepConv5x5: return OpKind::SepConv5x5;
-    case NagCellSpace::kAvgPool: return OpKind::AvgPool3x3;
-    case NagCellSpace::kMaxPool: return OpKind::MaxPool3x3;
-    case NagCellSpace::kIdentity: return OpKind::Identity;
-    default:
-      fail("nag network: cell {} vertex {} has label {}, expected an op label {}..{}", cell_index,
-           vertex, label, NagCellSpace::kFirstOp, NagCellSpace::kLastOp);
-  }
-}
 
 }  // namespace
 
@@ -93,7 +80,6 @@ int64_t cell_network_params(const NetworkConfig& cfg, const CellParamCounter& co
   check_cell_network_config(cfg, what);
   const int64_t c = cfg.channels;
   const int n = static_cast<int>(cfg.layers);
-  const int total = 3 * n + 2;
 
   int64_t params = 0, c0 = 0, c1 = 0;
   bool reduce_s0 = false;
@@ -108,24 +94,12 @@ int64_t cell_network_params(const NetworkConfig& cfg, const CellParamCounter& co
     reduce_s0 = true;
   }
 
-  int64_t width = c;
-  for (int i = 0; i < total; ++i) {
-    const bool reduction = i == n || i == 2 * n + 1;
-    if (reduction) width *= 2;
-    CellSlot slot;
-    slot.index = i;
-    slot.total = total;
-    slot.reduction = reduction;
-    slot.reduce_s0 = reduce_s0;
-    slot.c0 = c0;
-    slot.c1 = c1;
-    slot.channels = width;
+  for_each_cell_slot(n, c, c0, reduce_s0, [&](const CellSlot& slot) {
     const CellParams cell = count_cell(slot);
     params += cell.params;
-    c0 = c1;
     c1 = cell.out_channels;
-    reduce_s0 = reduction;
-  }
+    return cell.out_channels;
+  });
   // The auxiliary head is left out of the count; the classifier Linear has a bias.
   return params + c1 * cfg.num_classes + cfg.num_classes;
 }
