@@ -105,12 +105,12 @@ class CellGeneratorImpl : public torch::nn::Module {
       if (k > 0) edge_cols.push_back(torch::full({B, k}, -kSure, z.options()));
     }
     const std::vector<Directions> layers = stacked_layers();
+    const ReadoutPair readouts(readout_, readout_init_);
     torch::Tensor H = torch::stack(states, 1);               // [B, n, nd]
     torch::Tensor A = torch::zeros({B, K, K}, z.options());  // thresholded edges u -> v
     for (int64_t n = K; n < N; ++n) {
       if (n > 1) H = propagate(H, A, layers);
-      torch::Tensor hg = readout_(H);
-      torch::Tensor hg_init = readout_init_(H);
+      auto [hg, hg_init] = readouts(H);
       torch::Tensor logits = node_type_->forward(torch::cat({hg, z}, 1)) + label_bias_;
       torch::Tensor h_new =
           init_new_->forward(torch::cat({embed_->forward(logits), hg_init, z}, 1));
@@ -156,8 +156,9 @@ class CellGeneratorImpl : public torch::nn::Module {
 
   // The bidirectional GNN: the first half of each state passes messages along the edges, the
   // second half along the reversed edges, `gnn_layers` layers each. Vertex v receives
-  // sum over u of R[v][u] msg(h_u ‖ h_v), R = A^T forward and A backward, computed densely as
-  // summed_edge_messages does; the two directions run as one batch of two.
+  // sum over u of R[v][u] msg(h_u ‖ h_v), R = A^T forward and A backward, computed densely (per-vertex
+  // products and the degrees instead of a product per edge); the two directions run as one batch
+  // of two.
   torch::Tensor propagate(const torch::Tensor& H, const torch::Tensor& A,
                           const std::vector<Directions>& layers) const {
     const int64_t B = H.size(0), n = H.size(1), half = nd_ / 2;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "libnas/models/fast_dropout.h"
 #include "libnas/util/device.h"
 #include "libnas/util/error.h"
 
@@ -83,6 +84,12 @@ class CellGeneratorImpl : public torch::nn::Module {
       states.push_back(init_start_->forward(torch::cat({node_emb_(id), c}, 1)));
       node_probs.push_back(F::one_hot(id, V).to(c.dtype()));
     }
+    // What every step reads from the parameters, built once: the GNN's GRU input weights composed
+    // with both message directions, and the two readouts as one product.
+    std::vector<torch::Tensor> gru_input;
+    for (size_t l = 0; l < gru_.size(); ++l)
+      gru_input.push_back(gru_[l]->weight_ih.mm(both_directions(msg_[l], msg_rev_[l])));
+    const ReadoutPair readouts(readout_, readout_init_);
     torch::Tensor H = torch::stack(states, 1);                 // [B, n, nd]
     torch::Tensor A = torch::zeros({B, K, K}, c.options());    // hard edges u -> v
     torch::Tensor first_output = torch::full({B}, -1, long_opts);
@@ -93,10 +100,11 @@ class CellGeneratorImpl : public torch::nn::Module {
       // Samples without an edge yet skip message passing (the reference skips it while the
       // whole batch has none, which made a sample depend on the rest of its batch).
       torch::Tensor has_edges = A.sum({1, 2}).gt(0);
-      if (has_edges.any().item<bool>())
-        H = torch::where(has_edges.view({B, 1, 1}), propagate(H, A), H);
-      torch::Tensor hg = readout_(H);
-      torch::Tensor hg_init = readout_init_(H);
+      if (has_edges.all().item<bool>())
+        H = propagate(H, A, gru_input);
+      else if (has_edges.any().item<bool>())
+        H = torch::where(has_edges.view({B, 1, 1}), propagate(H, A, gru_input), H);
+      auto [hg, hg_init] = readouts(H);
       torch::Tensor op, prob;
       if (n == N - 1) {
         op = torch::full({B}, shape_.output_id, long_opts);
@@ -145,15 +153,19 @@ class CellGeneratorImpl : public torch::nn::Module {
 
  private:
   // The GNN: per layer, dropout on the states, forward and reverse messages summed at the
-  // receivers, a GRU update; L2-normalised states out.
-  torch::Tensor propagate(torch::Tensor H, const torch::Tensor& A) {
+  // receivers, a GRU update; L2-normalised states out. Edge u -> v sends msg(h_u ‖ h_v) to v and
+  // msg_rev(h_v ‖ h_u) to u; the messages go straight into the GRU, whose input weights
+  // `gru_input` holds composed with both message Linears (see both_directions).
+  torch::Tensor propagate(torch::Tensor H, const torch::Tensor& A,
+                          const std::vector<torch::Tensor>& gru_input) {
     const int64_t B = H.size(0), n = H.size(1);
-    torch::Tensor At = A.transpose(1, 2);
+    const EdgeInputs edge_inputs(A);
     for (size_t l = 0; l < gru_.size(); ++l) {
-      torch::Tensor x = F::dropout(H, F::DropoutFuncOptions().p(dropout_).training(is_training()));
-      // Edge u -> v sends msg(h_u ‖ h_v) to v and msg_rev(h_v ‖ h_u) to u.
-      torch::Tensor m = summed_edge_messages(x, A, msg_[l]) + summed_edge_messages(x, At, msg_rev_[l]);
-      H = gru_[l](m.reshape({B * n, 2 * nd_}), x.reshape({B * n, nd_})).view({B, n, nd_});
+      torch::Tensor x = fast_dropout(H, dropout_, is_training());
+      torch::Tensor inputs = edge_inputs(x);
+      H = gru_cell(inputs.view({B * n, inputs.size(2)}), x.reshape({B * n, nd_}), gru_input[l],
+                   gru_[l]->weight_hh, gru_[l]->bias_ih, gru_[l]->bias_hh)
+              .view({B, n, nd_});
     }
     return l2_normalize(H);
   }
@@ -238,7 +250,7 @@ class CellDiscriminatorImpl : public torch::nn::Module {
     a = d.unsqueeze(2) * a * d.unsqueeze(1);
     torch::Tensor x = emb_(ops);
     for (size_t l = 0; l < gcn_.size(); ++l) {
-      x = F::dropout(x, F::DropoutFuncOptions().p(dropout_).training(is_training()));
+      x = fast_dropout(x, dropout_, is_training());
       x = a.bmm(x.matmul(gcn_[l]));
       if (l + 1 < gcn_.size()) x = leaky(x);
     }
@@ -285,7 +297,7 @@ torch::Tensor DiscriminatorImpl::forward(const GraphBatch& graphs, const torch::
   torch::Tensor x = torch::cat(parts, 1);
   for (size_t l = 0; l < head_.size(); ++l) {
     if (l + 1 < head_.size()) {
-      x = F::dropout(x, F::DropoutFuncOptions().p(dropout_).training(is_training()));
+      x = fast_dropout(x, dropout_, is_training());
       x = leaky(head_[l](x));
     } else {
       x = head_[l](x);

@@ -47,13 +47,43 @@ torch::Tensor GraphReadoutImpl::forward(const torch::Tensor& h, const torch::Ten
   return normalise_ ? l2_normalize(s) : s;
 }
 
-torch::Tensor summed_edge_messages(const torch::Tensor& x, const torch::Tensor& A,
-                                   const torch::nn::Linear& lin) {
-  const int64_t d = x.size(-1);
-  const torch::Tensor& W = lin->weight;
-  torch::Tensor indeg = A.sum(1).unsqueeze(-1);
-  return A.transpose(1, 2).bmm(x.matmul(W.narrow(1, 0, d).t())) +
-         indeg * (x.matmul(W.narrow(1, d, d).t()) + lin->bias);
+ReadoutPair::ReadoutPair(const GraphReadout& a, const GraphReadout& b)
+    : graph_size_(a->f_->weight.size(0)), normalise_(a->normalise_) {
+  NAS_CHECK(a->gated_ && b->gated_ && b->normalise_ == normalise_ &&
+                b->f_->weight.sizes() == a->f_->weight.sizes(),
+            "ReadoutPair: expected two gated readouts of the same sizes");
+  weight_ = torch::cat({a->f_->weight, a->g_->weight, b->f_->weight, b->g_->weight});
+  bias_ = torch::cat({a->f_->bias, a->g_->bias, b->f_->bias, b->g_->bias});
+}
+
+std::pair<torch::Tensor, torch::Tensor> ReadoutPair::operator()(const torch::Tensor& h) const {
+  const int64_t s = graph_size_;
+  torch::Tensor y = torch::nn::functional::linear(h, weight_, bias_);
+  y = y.view({h.size(0), h.size(1), 2, s + 1});
+  torch::Tensor sum = (y.narrow(3, 0, s) * torch::sigmoid(y.narrow(3, s, 1))).sum(1);  // [B, 2, s]
+  if (normalise_) sum = l2_normalize(sum);
+  return {sum.select(1, 0), sum.select(1, 1)};
+}
+
+EdgeInputs::EdgeInputs(const torch::Tensor& A) {
+  const int64_t B = A.size(0), n = A.size(1);
+  torch::Tensor in = A.sum(1), out = A.sum(2);
+  relations_ = torch::stack({A.transpose(1, 2), A, torch::diag_embed(in), torch::diag_embed(out)}, 2)
+                   .view({B, 4 * n, n});
+  degrees_ = torch::stack({in, out}, 2);
+}
+
+torch::Tensor EdgeInputs::operator()(const torch::Tensor& x) const {
+  const int64_t B = x.size(0), n = x.size(1), d = x.size(2);
+  return torch::cat({relations_.bmm(x).view({B, n, 4 * d}), degrees_}, 2);
+}
+
+torch::Tensor both_directions(const torch::nn::Linear& fwd, const torch::nn::Linear& rev) {
+  const int64_t d = fwd->weight.size(1) / 2;
+  const torch::Tensor &wf = fwd->weight, &wr = rev->weight;
+  return torch::cat({wf.narrow(1, 0, d), wr.narrow(1, 0, d), wf.narrow(1, d, d), wr.narrow(1, d, d),
+                     fwd->bias.unsqueeze(1), rev->bias.unsqueeze(1)},
+                    1);
 }
 
 torch::Tensor vertex_linear(const torch::Tensor& h, const torch::Tensor& x,

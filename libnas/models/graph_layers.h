@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace nas {
@@ -36,17 +37,46 @@ class GraphReadoutImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& mask = {});
 
  private:
+  friend class ReadoutPair;
   bool gated_, normalise_;
   torch::nn::Linear f_{nullptr}, g_{nullptr};
 };
 TORCH_MODULE(GraphReadout);
 
-// For every vertex v, the sum over the edges u -> v of lin(x_u ‖ x_v), with A [B, n, n] holding
-// the edges (A[b][u][v] = 1 for u -> v) and lin a Linear(2d -> m) over node features x [B, n, d].
-// Computed densely as A^T (x W_src^T) + indeg(v) (x_v W_dst^T + b): the same function as a
-// per-edge loop at a fraction of the cost. Pass A^T for messages along reversed edges.
-torch::Tensor summed_edge_messages(const torch::Tensor& x, const torch::Tensor& A,
-                                   const torch::nn::Linear& lin);
+// Two gated readouts of the same vertex states (a generator's graph embedding and the one that
+// initialises its next vertex) in one product: operator()(h) returns (a(h), b(h)). Built once per
+// forward pass from the two modules, whose parameters it reads (gradients flow to them).
+class ReadoutPair {
+ public:
+  ReadoutPair(const GraphReadout& a, const GraphReadout& b);
+  std::pair<torch::Tensor, torch::Tensor> operator()(const torch::Tensor& h) const;
+
+ private:
+  torch::Tensor weight_, bias_;  // [2 (graph_size + 1), node_size]: f_a, g_a, f_b, g_b
+  int64_t graph_size_;
+  bool normalise_;
+};
+
+// Message passing along the edges and against them as one product. With A [B, n, n] holding
+// the edges (A[b][u][v] = 1 for u -> v), node features x [B, n, d] and two Linear(2d -> m),
+// fwd and rev, vertex v receives
+//   m_v = sum over edges u -> v of fwd(x_u ‖ x_v) + sum over edges v -> u of rev(x_u ‖ x_v),
+// which equals EdgeInputs(A)(x) times both_directions(fwd, rev)^T. The inputs [B, n, 4d + 2] are,
+// per vertex, [sum_{u->v} x_u ‖ sum_{v->u} x_u ‖ indeg_v x_v ‖ outdeg_v x_v ‖ indeg_v ‖
+// outdeg_v], gathered by one batched product with relations built once per graph; the weights
+// [m, 4d + 2] are built once per forward pass and can be composed with whatever reads the
+// messages (a GRU's input weights). A layer then costs one batched product and one product with
+// the composed weights, instead of two products and a batched one per direction.
+class EdgeInputs {
+ public:
+  explicit EdgeInputs(const torch::Tensor& A);
+  torch::Tensor operator()(const torch::Tensor& x) const;
+
+ private:
+  torch::Tensor relations_;  // [B, 4n, n]: row 4v + k sums over u for input k of vertex v
+  torch::Tensor degrees_;    // [B, n, 2]: in-degree, out-degree
+};
+torch::Tensor both_directions(const torch::nn::Linear& fwd, const torch::nn::Linear& rev);
 
 // lin(h_u ‖ x) for every vertex u of h [B, n, d], with x [B, k] (per sample, shared by its
 // vertices) and lin a Linear(d + k -> m): [B, n, m]. Computed as h W_h^T + (x W_x^T + b), one
