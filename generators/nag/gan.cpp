@@ -151,6 +151,8 @@ class CellGeneratorImpl : public torch::nn::Module {
     return {adj, ops, num};
   }
 
+  void set_fast_dropout(bool fast) { fast_dropout_ = fast; }
+
  private:
   // The GNN: per layer, dropout on the states, forward and reverse messages summed at the
   // receivers, a GRU update; L2-normalised states out. Edge u -> v sends msg(h_u ‖ h_v) to v and
@@ -161,7 +163,8 @@ class CellGeneratorImpl : public torch::nn::Module {
     const int64_t B = H.size(0), n = H.size(1);
     const EdgeInputs edge_inputs(A);
     for (size_t l = 0; l < gru_.size(); ++l) {
-      torch::Tensor x = fast_dropout(H, dropout_, is_training());
+      torch::Tensor x = fast_dropout_ ? fast_dropout(H, dropout_, is_training())
+                                      : torch::dropout(H, dropout_, is_training());
       torch::Tensor inputs = edge_inputs(x);
       H = gru_cell(inputs.view({B * n, inputs.size(2)}), x.reshape({B * n, nd_}), gru_input[l],
                    gru_[l]->weight_hh, gru_[l]->bias_ih, gru_[l]->bias_hh)
@@ -170,6 +173,7 @@ class CellGeneratorImpl : public torch::nn::Module {
     return l2_normalize(H);
   }
 
+  bool fast_dropout_ = true;
   GraphShape shape_;
   int64_t nd_, sd_;
   double dropout_;
@@ -206,6 +210,10 @@ torch::Tensor GeneratorImpl::condition(const torch::Tensor& z, const torch::Tens
   for (size_t k = 0; k < label_emb_.size(); ++k)
     parts.push_back(l2_normalize(label_emb_[k](labels.select(1, static_cast<int64_t>(k)))));
   return torch::cat(parts, 1);
+}
+
+void GeneratorImpl::set_fast_dropout(bool fast) {
+  for (auto& cell : cells_) cell->set_fast_dropout(fast);
 }
 
 GraphBatch GeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor& labels) {

@@ -90,6 +90,10 @@ class GeneratorImpl : public torch::nn::Module {
   GraphBatch forward(const torch::Tensor& z, const torch::Tensor& labels);
   // The condition vector z ‖ normalised label embeddings.
   torch::Tensor condition(const torch::Tensor& z, const torch::Tensor& labels);
+  // Where dropout masks come from in train mode: fast_dropout (the default; training) or
+  // LibTorch's dropout, the stream sampling has always drawn from, so a saved generator gives
+  // the same architectures for a seed as it did before fast_dropout.
+  void set_fast_dropout(bool fast);
 
  private:
   std::vector<torch::nn::Embedding> label_emb_;

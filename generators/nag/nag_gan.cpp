@@ -101,6 +101,26 @@ torch::Tensor random_labels(int64_t n, int64_t conditions, int64_t classes, torc
                         torch::TensorOptions().dtype(torch::kInt64)).to(device);
 }
 
+// The generator as sampling runs it, for the scope: dropout on when `dropout` (the
+// reference's sampling), its masks from LibTorch's dropout (see set_fast_dropout); back to
+// training mode after.
+class SamplingMode {
+ public:
+  SamplingMode(Generator& g, bool dropout) : g_(g) {
+    g_->train(dropout);
+    g_->set_fast_dropout(false);
+  }
+  ~SamplingMode() {
+    g_->set_fast_dropout(true);
+    g_->train();
+  }
+  SamplingMode(const SamplingMode&) = delete;
+  SamplingMode& operator=(const SamplingMode&) = delete;
+
+ private:
+  Generator& g_;
+};
+
 }  // namespace
 
 NagGan::NagGan(std::shared_ptr<const SearchSpace> space, const GanConfig& cfg,
@@ -231,7 +251,7 @@ Generated NagGan::sample(const std::vector<int64_t>& labels, int64_t n, uint64_t
     NAS_CHECK(l >= 0 && l < cfg_.classes, "gan: class {} out of range 0..{}", l, cfg_.classes - 1);
   torch::NoGradGuard no_grad;
   torch::manual_seed(seed);
-  g_->train(cfg_.sample_dropout);
+  SamplingMode sampling(g_, cfg_.sample_dropout);
   d_->eval();
   Generated out;
   std::vector<torch::Tensor> scores;
@@ -250,7 +270,6 @@ Generated NagGan::sample(const std::vector<int64_t>& labels, int64_t n, uint64_t
     }
   }
   out.fakeness = scores.empty() ? torch::zeros({0}) : torch::cat(scores);
-  g_->train();
   d_->train();
   return out;
 }
@@ -258,11 +277,13 @@ Generated NagGan::sample(const std::vector<int64_t>& labels, int64_t n, uint64_t
 void NagGan::measure_quality(int64_t n, uint64_t seed, EpochStats& stats) {
   torch::NoGradGuard no_grad;
   torch::manual_seed(seed);
-  g_->train(cfg_.sample_dropout);
-  torch::Tensor labels =
-      random_labels(n, static_cast<int64_t>(cfg_.conditions.size()), cfg_.classes, device_);
-  GraphBatch fake = g_->forward(torch::randn({n, cfg_.model.latent_dim}).to(device_), labels);
-  g_->train();
+  GraphBatch fake;
+  {
+    SamplingMode sampling(g_, cfg_.sample_dropout);
+    torch::Tensor labels =
+        random_labels(n, static_cast<int64_t>(cfg_.conditions.size()), cfg_.classes, device_);
+    fake = g_->forward(torch::randn({n, cfg_.model.latent_dim}).to(device_), labels);
+  }
   auto archs = decode_generated(*space_, fake, nullptr, topology_);
   std::unordered_set<std::string> unique;
   int64_t valid = 0, novel = 0;
