@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   std::string dataset;
   int64_t epochs = 0;
   bool print_config = false;
-  auto* o_dataset = app.add_option("--dataset", dataset, "NAS dataset file (overrides the config)");
+  auto* o_dataset = app.add_option("--dataset", dataset, "NAS dataset: a build_nas_dataset run directory or its nas_dataset.jsonl (overrides the config)");
   auto* o_epochs = app.add_option("--epochs", epochs, "Training epochs");
   app.add_flag("--print-config", print_config, "Print the resolved config and exit");
 
@@ -51,11 +51,7 @@ int main(int argc, char** argv) {
       std::printf("%s\n", out.c_str());
       return 0;
     }
-    if (!common.resume)
-      NAS_CHECK(!cfg.dataset.empty() && nas::file_exists(cfg.dataset),
-                "NAS dataset {}: not found; build it with build_nas_dataset (see --help) or pass "
-                "--dataset FILE",
-                cfg.dataset.empty() ? "(none given)" : cfg.dataset);
+    if (!common.resume) cfg.dataset = nas::nag::resolve_nas_dataset(cfg.dataset);
     nas::init_threads(common.threads);
     const torch::Device device = nas::parse_device(common.device);
     nas::RunDir run_dir("train_gan", common.out, common.resume, common.overwrite);

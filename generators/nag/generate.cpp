@@ -81,6 +81,17 @@ std::vector<int64_t> request_labels(const std::vector<ConditionScale>& scales,
                               format_count(s.min));
       }
     }
+    // A class no record of the NAS dataset fell into (tied values) taught the generator
+    // nothing: the nearest class below it instead (class 0 always holds the minimum).
+    const std::vector<int64_t> empty = s.empty_classes();
+    const int64_t asked = label;
+    while (label > 0 && std::find(empty.begin(), empty.end(), label) != empty.end()) --label;
+    if (label != asked) {
+      const auto [lo, hi] = s.range(label);
+      note += fmt::format("; class {} is empty in the NAS dataset (tied values), so class {} "
+                          "({:.6g}..{:.6g})",
+                          asked + 1, label + 1, lo, hi);
+    }
     labels.push_back(label);
     if (notes) notes->push_back(note);
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 #include <unordered_map>
 
@@ -71,6 +72,29 @@ void write_nas_dataset(const NasDataset& data, const std::string& path) {
     text += rec.dump() + "\n";
   }
   write_file_atomic(path, text);
+}
+
+std::string resolve_nas_dataset(const std::string& path) {
+  namespace fs = std::filesystem;
+  NAS_CHECK(!path.empty(), "no NAS dataset given: set `dataset` in the config or pass --dataset "
+            "(a build_nas_dataset run directory or its nas_dataset.jsonl)");
+  std::error_code ec;
+  const fs::path p(path);
+  const std::string from =
+      p.is_relative() ? fmt::format(" (relative to the working directory {})", fs::current_path(ec).string()) : "";
+  if (fs::is_directory(p, ec)) {
+    const fs::path file = p / "nas_dataset.jsonl";
+    NAS_CHECK(fs::is_regular_file(file, ec),
+              "NAS dataset {}{}: a directory without nas_dataset.jsonl; pass a build_nas_dataset "
+              "run directory or the file",
+              path, from);
+    return file.string();
+  }
+  NAS_CHECK(fs::is_regular_file(p, ec),
+            "NAS dataset {}{}: not found; build it with build_nas_dataset --out DIR and pass "
+            "--dataset DIR",
+            path, from);
+  return path;
 }
 
 NasDataset read_nas_dataset(const std::string& path) {
@@ -206,9 +230,12 @@ ConditionScale ConditionScale::from_json(const Json& j) {
 }
 
 std::vector<int64_t> ConditionScale::empty_classes() const {
+  // Class k > 0 holds the values in (bounds[k - 1], bounds[k]], the top class those above
+  // bounds.back(); class 0 holds min.
   std::vector<int64_t> out;
   for (size_t i = 1; i < bounds.size(); ++i)
     if (bounds[i] == bounds[i - 1]) out.push_back(static_cast<int64_t>(i));
+  if (!bounds.empty() && bounds.back() >= max) out.push_back(classes() - 1);
   return out;
 }
 

@@ -50,6 +50,10 @@ void write_nas_dataset(const NasDataset& data, const std::string& path);
 // Reads and validates every record; nas::Error naming the file and line for anything wrong
 // (a missing field, an arch the space rejects, a non-numeric accuracy).
 NasDataset read_nas_dataset(const std::string& path);
+// The NAS dataset file `path` names: the file itself, or DIR/nas_dataset.jsonl for a run
+// directory of build_nas_dataset (or train_gan, which keeps a copy). nas::Error naming the path
+// and the working directory relative paths start from when there is none.
+std::string resolve_nas_dataset(const std::string& path);
 
 // `n` distinct records drawn uniformly from a tabular benchmark (seeded), accuracy = the
 // record's `by` metric (val_acc by default). nas::Error when the benchmark has fewer than n
@@ -70,7 +74,8 @@ struct ConditionScale {
   // The range [lo, hi] of class k in the data (lo of class 0 is min, hi of the last is max).
   std::pair<double, double> range(int64_t k) const;
   static ConditionScale fit(const std::string& name, std::vector<double> values, int64_t classes);
-  // Classes no value can fall into (their two bounds are equal: many tied values in the data).
+  // Classes no value of the data falls into: two equal bounds, or the top class when the last
+  // bound is the maximum (many tied values in the data).
   std::vector<int64_t> empty_classes() const;
   Json to_json() const;
   static ConditionScale from_json(const Json& j);

@@ -54,7 +54,7 @@ TrainGanResult run_train_gan(const TrainGanConfig& cfg, torch::Device device, co
     for (int64_t k : s.empty_classes())
       spdlog::warn("train_gan: {} class {} is empty (many records share the value {:.6g}); the "
                    "generator learns nothing for it",
-                   s.name, k, s.bounds[static_cast<size_t>(k)]);
+                   s.name, k, s.bounds[static_cast<size_t>(k - 1)]);
     std::string ranges;
     for (int64_t k = 0; k < s.classes(); ++k) {
       auto [lo, hi] = s.range(k);

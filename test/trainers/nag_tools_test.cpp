@@ -109,10 +109,13 @@ TEST(NagTools, GeneratedNagArchsMeetTheBoundByTrainCifarSummary) {
     params.push_back(p);
     d.records.push_back({a, 50.0 + a.cells[0].num_nodes() + a.cells[1].num_nodes(), p, kMissing});
   }
-  nag::write_nas_dataset(d, dir.file("ds.jsonl"));
+  // As build_nas_dataset leaves it: train_gan takes the run directory.
+  std::filesystem::create_directories(dir.file("ds"));
+  nag::write_nas_dataset(d, dir.file("ds/nas_dataset.jsonl"));
   std::sort(params.begin(), params.end());
   const std::string bound = std::to_string(static_cast<int64_t>(params[45]));
-  ASSERT_EQ(run_tool("train_gan", small_gan(dir.file("ds.jsonl"), dir.file("gan"), 2)).exit_code, 0);
+  ToolResult t = run_tool("train_gan", small_gan(dir.file("ds"), dir.file("gan"), 2));
+  ASSERT_EQ(t.exit_code, 0) << t.err;
   ToolResult g = run_tool("generate_archs", {"--run", dir.file("gan"), "--params", bound, "--num", "6",
                                              "--samples", "400", "--threads", "1"});
   ASSERT_EQ(g.exit_code, 0) << g.out << g.err;
@@ -163,6 +166,9 @@ TEST(NagTools, BadRequestsAreOneLineAndExitTwo) {
   EXPECT_EQ(t.exit_code, 2);
   EXPECT_NE(t.err.find("build_nas_dataset"), std::string::npos) << t.err;
   EXPECT_FALSE(std::filesystem::exists(dir.file("o")));
+  ToolResult n = run_tool("train_gan", {"--dataset", dir.file("empty"), "--out", dir.file("o")});
+  EXPECT_EQ(n.exit_code, 2);
+  EXPECT_NE(n.err.find("a directory without nas_dataset.jsonl"), std::string::npos) << n.err;
   ToolResult c = run_tool("train_gan", {"--dataset", dir.file("nope.jsonl"), "--set", "conditions=[params]"});
   EXPECT_EQ(c.exit_code, 2);
   EXPECT_NE(c.err.find("expected [acc] or [acc, params]"), std::string::npos) << c.err;

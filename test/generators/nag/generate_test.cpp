@@ -44,6 +44,14 @@ TEST(NagRequest, MapsRealUnitsToClassesAndSaysWhatCannotBeMet) {
   r.acc.reset();
   r.params.reset();
   EXPECT_EQ(request_labels(scales, r, nullptr), (std::vector<int64_t>{2, 1}));
+
+  // An empty class (tied values at the top) is never asked for: the nearest class below is.
+  std::vector<ConditionScale> tied = {ConditionScale::fit("acc", {3, 1, 3, 2, 3, 3}, 3)};
+  r.acc = 99;
+  notes.clear();
+  EXPECT_EQ(request_labels(tied, r, &notes), (std::vector<int64_t>{0}));
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("class 3 is empty in the NAS dataset"), std::string::npos) << notes[0];
 }
 
 // The acceptance on NAS-Bench-201 CIFAR-10 in benchmark mode: a GAN trained on 1000

@@ -29,6 +29,22 @@ TEST(ConditionScale, TercilesAsTheReferenceSplitsThem) {
   EXPECT_THROW(ConditionScale::fit("acc", {1, 2, std::nan("")}, 2), Error);
 }
 
+// Tied values can leave a class empty: between two equal bounds, or at the top when the last
+// bound is the maximum.
+TEST(ConditionScale, NamesEveryEmptyClass) {
+  EXPECT_TRUE(ConditionScale::fit("acc", {9, 1, 8, 2, 7, 3, 6, 4, 5}, 3).empty_classes().empty());
+  // Sorted 1 2 3 3 3 3: bounds at positions 2 and 4, both 3, the maximum.
+  ConditionScale top = ConditionScale::fit("acc", {3, 1, 3, 2, 3, 3}, 3);
+  ASSERT_EQ(top.bounds, (std::vector<double>{3, 3}));
+  EXPECT_EQ(top.empty_classes(), (std::vector<int64_t>{1, 2}));
+  // Sorted 1 2 2 2 2 5: bounds 2 and 2; the top class holds 5.
+  EXPECT_EQ(ConditionScale::fit("acc", {2, 5, 2, 1, 2, 2}, 3).empty_classes(),
+            (std::vector<int64_t>{1}));
+  // Only the top class empty: sorted 1 2 3 4 4 4, bounds 3 and 4 = max.
+  EXPECT_EQ(ConditionScale::fit("params", {4, 1, 4, 2, 3, 4}, 3).empty_classes(),
+            (std::vector<int64_t>{2}));
+}
+
 TEST(NasDataset, WritesAndReadsBackAndNamesTheLineOfABadRecord) {
   test::TempDir dir;
   auto space = make_space("nag");
