@@ -30,8 +30,8 @@ int main(int argc, char** argv) {
                  "to a file train_cifar --arch-file reads (best first).");
   tool.example("generate_archs --run runs/nag_multiobj --acc 0.97 --params 3M",
                "20 architectures of the top accuracy class with at most 3 M parameters");
-  tool.example("generate_archs --acc 0.97 --params 3M --num 5 --out best.txt",
-               "from the newest run (runs/latest)");
+  tool.example("generate_archs --run runs/nag_multiobj --acc 0.97 --params 3M --num 5 --out best.txt",
+               "the best 5 to another file");
   tool.example("train_cifar --space nag --dataset fashion-mnist --channels 36 --layers 6 "
                "--arch-file runs/nag_multiobj/generated.txt",
                "train the first one as the bound counted it (generate_archs prints these flags)");
@@ -39,11 +39,16 @@ int main(int argc, char** argv) {
   nas::CommonOptions common;
   tool.add_common(common, nas::kDeviceFlag | nas::kSeedFlag);
   CLI::App& app = tool.app();
-  std::string run = "runs/latest", params_text, out;
+  std::string run, params_text, out;
   double acc = -1;
   int64_t num = 20, samples = 1000;
-  auto* o_acc = app.add_option("--acc", acc, "Accuracy asked for, as a fraction (0.97 = 97 %)");
-  app.add_option("--run", run, "train_gan run directory (default runs/latest)");
+  auto* o_acc = app.add_option(
+      "--acc", acc,
+      "Accuracy to aim at, as a fraction (0.97 = 97 %): a target, not a floor. The generator is "
+      "conditioned on the accuracy class that holds it, so --acc 0.3 asks for the low-accuracy "
+      "class; leave it out for the top class");
+  // No default: runs/latest follows only runs without --out, of any tool.
+  app.add_option("--run", run, "train_gan run directory (its --out)")->required();
   auto* o_params = app.add_option("--params", params_text, "Parameter bound: 3M, 500k, 2000000");
   app.add_option("--num", num, "Architectures to output (default 20)");
   app.add_option("--samples", samples, "Architectures to generate (default 1000)");

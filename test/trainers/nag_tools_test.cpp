@@ -65,7 +65,7 @@ TEST(NagTools, BenchmarkDatasetGanResumeAndGenerationUnderABound) {
   ToolResult g = run_tool("generate_archs", {"--run", full, "--acc", "0.93", "--params", "0.4M",
                                              "--num", "5", "--samples", "300", "--threads", "1"});
   ASSERT_EQ(g.exit_code, 0) << g.out << g.err;
-  EXPECT_NE(g.out.find("acc 93.00 %: class 3 of 3"), std::string::npos) << g.out;
+  EXPECT_NE(g.out.find("acc 93.00 % (a target): class 3 of 3"), std::string::npos) << g.out;
   auto lines = split(read_file(full + "/generated.txt"), '\n');
   auto bench = open_benchmark("nb201-cifar10");
   int archs = 0;
@@ -155,6 +155,10 @@ TEST(NagTools, BadRequestsAreOneLineAndExitTwo) {
     EXPECT_EQ(r.exit_code, 2) << join(args, " ") << ": " << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << join(args, " ") << ": " << r.err;
   }
+  // No default run: runs/latest need not be the last train_gan run.
+  ToolResult none = run_tool("generate_archs", {"--acc", "0.9"});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("--run is required"), std::string::npos) << none.err;
   ToolResult u = run_tool("generate_archs", {"--run", dir.file("unfinished"), "--acc", "0.9"});
   EXPECT_NE(u.err.find("train_gan has not finished"), std::string::npos) << u.err;
   ToolResult e = run_tool("generate_archs", {"--run", dir.file("empty"), "--acc", "0.9"});

@@ -35,6 +35,13 @@ TEST(NagRequest, MapsRealUnitsToClassesAndSaysWhatCannotBeMet) {
   r.acc = 82;
   r.params = 5.5e6;
   EXPECT_EQ(request_labels(scales, r, nullptr), (std::vector<int64_t>{1, 1}));
+  // --acc is a target, not a floor, and the note says so with where the top class lies.
+  notes.clear();
+  r.acc = 72;
+  EXPECT_EQ(request_labels(scales, r, &notes)[0], 0);
+  EXPECT_NE(notes[0].find("acc 72.00 % (a target): class 1 of 3"), std::string::npos) << notes[0];
+  EXPECT_NE(notes[0].find("the top class holds 90.00-95.00 %"), std::string::npos) << notes[0];
+  r.acc = 82;
   r.params = 6e6;
   EXPECT_EQ(request_labels(scales, r, nullptr)[1], 2);
   r.params = 0.5e6;
