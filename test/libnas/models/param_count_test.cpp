@@ -77,6 +77,16 @@ struct Variety {
   }
 };
 
+// Counts a mismatch of the closed form and the built network, reporting the first five.
+void count_mismatch(const SearchSpace& space, const Arch& arch, const NetworkConfig& cfg,
+                    int& mismatches) {
+  const int64_t closed = param_count(space, arch, cfg);
+  const int64_t built = built_params(space, arch, cfg);
+  if (closed != built && ++mismatches <= 5)
+    ADD_FAILURE() << space.name() << " " << space.format(arch) << " (" << describe(cfg)
+                  << "): closed form " << closed << ", built " << built;
+}
+
 // `count` random archs of a cell space with small random configs, then `at_default` more at
 // NetworkConfig's defaults (C = 36, N = 6, CIFAR).
 void check_cell_space(const std::string& name, int count, int at_default, uint64_t seed) {
@@ -88,11 +98,7 @@ void check_cell_space(const std::string& name, int count, int at_default, uint64
     const Arch arch = space->sample(rng);
     const NetworkConfig cfg = i < count ? small_config(rng) : NetworkConfig{};
     if (i < count) v.add(cfg);
-    const int64_t closed = param_count(*space, arch, cfg);
-    const int64_t built = built_params(*space, arch, cfg);
-    if (closed != built && ++mismatches <= 5)
-      ADD_FAILURE() << name << " " << space->format(arch) << " (" << describe(cfg)
-                    << "): closed form " << closed << ", built " << built;
+    count_mismatch(*space, arch, cfg, mismatches);
   }
   EXPECT_EQ(mismatches, 0) << name;
   for (int n : {v.imagenet, v.auxiliary, v.deeper, v.one_channel, v.one_class})
@@ -214,11 +220,7 @@ void check_benchmark_space(const std::string& name, uint64_t count, uint64_t see
     NetworkConfig cfg;
     cfg.num_classes = rng.choice(std::vector<int64_t>{1, 10, 100});
     cfg.in_channels = rng.uniform_int(1, 4);
-    const int64_t closed = param_count(*space, arch, cfg);
-    const int64_t built = built_params(*space, arch, cfg);
-    if (closed != built && ++mismatches <= 5)
-      ADD_FAILURE() << name << " " << space->format(arch) << " (" << describe(cfg)
-                    << "): closed form " << closed << ", built " << built;
+    count_mismatch(*space, arch, cfg, mismatches);
   }
   EXPECT_EQ(mismatches, 0) << name;
 }
