@@ -21,7 +21,7 @@ struct TrainGanConfig {
 
   template <class V>
   void fields(V& v) {
-    v("dataset", dataset, "NAS dataset file (RUN_DIR/nas_dataset.jsonl of build_nas_dataset)");
+    v("dataset", dataset, "NAS dataset: a build_nas_dataset run directory or its nas_dataset.jsonl");
     gan.fields(v);
   }
 };
