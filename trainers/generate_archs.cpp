@@ -30,8 +30,9 @@ int main(int argc, char** argv) {
                  "to a file train_cifar --arch-file reads (best first).");
   tool.example("generate_archs --run runs/nag_multiobj --acc 0.97 --params 3M",
                "20 architectures of the top accuracy class with at most 3 M parameters");
-  tool.example("generate_archs --run runs/nag_multiobj --acc 0.97 --params 3M --num 5 --out best.txt",
-               "the best 5 to another file");
+  tool.example(
+      "generate_archs --run runs/nag_multiobj --acc 0.97 --params 3M --num 5 --out best.txt",
+      "the best 5 to another file");
   tool.example("train_cifar --space nag --dataset fashion-mnist --channels 36 --layers 6 "
                "--arch-file runs/nag_multiobj/generated.txt",
                "train the first one as the bound counted it (generate_archs prints these flags)");

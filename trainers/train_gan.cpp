@@ -32,7 +32,10 @@ int main(int argc, char** argv) {
   std::string dataset;
   int64_t epochs = 0;
   bool print_config = false;
-  auto* o_dataset = app.add_option("--dataset", dataset, "NAS dataset: a build_nas_dataset run directory or its nas_dataset.jsonl (overrides the config)");
+  auto* o_dataset = app.add_option(
+      "--dataset", dataset,
+      "NAS dataset: a build_nas_dataset run directory or its nas_dataset.jsonl (overrides the "
+      "config)");
   auto* o_epochs = app.add_option("--epochs", epochs, "Training epochs");
   app.add_flag("--print-config", print_config, "Print the resolved config and exit");
 

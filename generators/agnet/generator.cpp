@@ -156,9 +156,9 @@ class CellGeneratorImpl : public torch::nn::Module {
 
   // The bidirectional GNN: the first half of each state passes messages along the edges, the
   // second half along the reversed edges, `gnn_layers` layers each. Vertex v receives
-  // sum over u of R[v][u] msg(h_u ‖ h_v), R = A^T forward and A backward, computed densely (per-vertex
-  // products and the degrees instead of a product per edge); the two directions run as one batch
-  // of two.
+  // sum over u of R[v][u] msg(h_u ‖ h_v), R = A^T forward and A backward, computed densely
+  // (per-vertex products and the degrees instead of a product per edge); the two directions run
+  // as one batch of two.
   torch::Tensor propagate(const torch::Tensor& H, const torch::Tensor& A,
                           const std::vector<Directions>& layers) const {
     const int64_t B = H.size(0), n = H.size(1), half = nd_ / 2;

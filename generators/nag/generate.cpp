@@ -67,11 +67,13 @@ std::vector<int64_t> request_labels(const std::vector<ConditionScale>& scales,
       }
       const auto [lo, hi] = s.range(label);
       if (s.name == "acc") {
-        note = fmt::format("acc {:.2f} % (a target): class {} of {} ({:.2f}-{:.2f} % in the NAS dataset)",
-                           *want, label + 1, K, lo, hi);
+        note = fmt::format(
+            "acc {:.2f} % (a target): class {} of {} ({:.2f}-{:.2f} % in the NAS dataset)", *want,
+            label + 1, K, lo, hi);
         if (label + 1 < K)
-          note += fmt::format("; the top class holds {:.2f}-{:.2f} % (leave --acc out to ask for it)",
-                              s.range(K - 1).first, s.range(K - 1).second);
+          note += fmt::format(
+              "; the top class holds {:.2f}-{:.2f} % (leave --acc out to ask for it)",
+              s.range(K - 1).first, s.range(K - 1).second);
         if (*want > s.max)
           note += fmt::format("; no architecture of the NAS dataset reaches it (best {:.2f} %), so the "
                               "top class is the closest",

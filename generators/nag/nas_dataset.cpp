@@ -81,7 +81,9 @@ std::string resolve_nas_dataset(const std::string& path) {
   std::error_code ec;
   const fs::path p(path);
   const std::string from =
-      p.is_relative() ? fmt::format(" (relative to the working directory {})", fs::current_path(ec).string()) : "";
+      p.is_relative()
+          ? fmt::format(" (relative to the working directory {})", fs::current_path(ec).string())
+          : "";
   if (fs::is_directory(p, ec)) {
     const fs::path file = p / "nas_dataset.jsonl";
     NAS_CHECK(fs::is_regular_file(file, ec),

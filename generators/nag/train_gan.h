@@ -21,7 +21,8 @@ struct TrainGanConfig {
 
   template <class V>
   void fields(V& v) {
-    v("dataset", dataset, "NAS dataset: a build_nas_dataset run directory or its nas_dataset.jsonl");
+    v("dataset", dataset,
+      "NAS dataset: a build_nas_dataset run directory or its nas_dataset.jsonl");
     gan.fields(v);
   }
 };

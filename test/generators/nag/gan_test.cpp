@@ -190,7 +190,8 @@ TEST(NagGan, SamplingDrawsDropoutMasksFromLibTorchsDropout) {
   ASSERT_TRUE(cfg.sample_dropout);
   Rng rng(3);
   std::vector<NasRecord> records;
-  for (int i = 0; i < 30; ++i) records.push_back({space->sample(rng), 70.0 + i, kMissing, kMissing});
+  for (int i = 0; i < 30; ++i)
+    records.push_back({space->sample(rng), 70.0 + i, kMissing, kMissing});
   NagGan gan(space, cfg, NagGan::fit_scales(cfg, records), torch::kCPU);
   {
     // Every edge taken, so every step passes messages through dropout.
