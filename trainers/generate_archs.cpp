@@ -1,5 +1,6 @@
 // generate_archs: architectures for a request from a trained NAG GAN (specs/nag.md §5.4).
 #include <cstdio>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -11,6 +12,7 @@
 #include "libnas/util/file_io.h"
 #include "libnas/util/json.h"
 #include "libnas/util/log.h"
+#include "libnas/util/run_dir.h"
 
 namespace {
 
@@ -30,9 +32,8 @@ int main(int argc, char** argv) {
                  "to a file train_cifar --arch-file reads (best first).");
   tool.example("generate_archs --run runs/nag_multiobj --acc 0.97 --params 3M",
                "20 architectures of the top accuracy class with at most 3 M parameters");
-  tool.example(
-      "generate_archs --run runs/nag_multiobj --acc 0.97 --params 3M --num 5 --out best.txt",
-      "the best 5 to another file");
+  tool.example("generate_archs --acc 0.97 --params 3M --num 5 --out best.txt",
+               "from the last train_gan run, the best 5 to another file");
   tool.example("train_cifar --space nag --dataset fashion-mnist --channels 36 --layers 6 "
                "--arch-file runs/nag_multiobj/generated.txt",
                "train the first one as the bound counted it (generate_archs prints these flags)");
@@ -40,7 +41,8 @@ int main(int argc, char** argv) {
   nas::CommonOptions common;
   tool.add_common(common, nas::kDeviceFlag | nas::kSeedFlag);
   CLI::App& app = tool.app();
-  std::string run, params_text, out;
+  const std::string last_gan = nas::latest_run_of("train_gan");
+  std::string run = last_gan, params_text, out;
   double acc = -1;
   int64_t num = 20, samples = 1000;
   auto* o_acc = app.add_option(
@@ -48,8 +50,9 @@ int main(int argc, char** argv) {
       "Accuracy to aim at, as a fraction (0.97 = 97 %): a target, not a floor. The generator is "
       "conditioned on the accuracy class that holds it, so --acc 0.3 asks for the low-accuracy "
       "class; leave it out for the top class");
-  // No default: runs/latest follows only runs without --out, of any tool.
-  app.add_option("--run", run, "train_gan run directory (its --out)")->required();
+  app.add_option("--run", run,
+                 "train_gan run directory (default: the last train_gan run started from this "
+                 "directory, with --out or without: " + last_gan + ")");
   auto* o_params = app.add_option("--params", params_text, "Parameter bound: 3M, 500k, 2000000");
   app.add_option("--num", num, "Architectures to output (default 20)");
   app.add_option("--samples", samples, "Architectures to generate (default 1000)");
@@ -69,6 +72,11 @@ int main(int argc, char** argv) {
     req.seed = static_cast<uint64_t>(common.seed);
     nas::init_threads(common.threads);
     const torch::Device device = nas::parse_device(common.device);
+    if (run == last_gan) {
+      std::error_code ec;
+      std::printf("run: %s (the last train_gan run)\n",
+                  std::filesystem::weakly_canonical(run, ec).string().c_str());
+    }
     nas::nag::TrainedGan t = nas::nag::load_trained_gan(run, device);
     const nas::SearchSpace& space = t.gan->space();
     nas::nag::GenerateResult r = nas::nag::generate_archs(

@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
     nas::init_threads(common.threads);
     const torch::Device device = nas::parse_device(common.device);
     nas::RunDir run_dir("train_gan", common.out, common.resume, common.overwrite);
+    run_dir.mark_latest_of_tool();  // generate_archs's default --run
     nas::log_to_file(run_dir.file("log.txt"));
     nas::save_yaml_file(nas::encode_config(cfg), run_dir.file("config.yaml"));
     nas::nag::TrainGanResult r = nas::nag::run_train_gan(cfg, device, run_dir);

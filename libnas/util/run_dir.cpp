@@ -12,7 +12,20 @@ namespace nas {
 
 namespace fs = std::filesystem;
 
-RunDir::RunDir(const std::string& tool, const std::string& out, bool resume, bool overwrite) {
+std::string latest_run_of(const std::string& tool) {
+  return (fs::path("runs") / ("latest-" + tool)).string();
+}
+
+void RunDir::mark_latest_of_tool() const {
+  std::error_code ec;
+  const fs::path link = latest_run_of(tool_);
+  fs::create_directories(link.parent_path(), ec);
+  fs::remove(link, ec);
+  fs::create_directory_symlink(fs::absolute(path_, ec), link, ec);
+}
+
+RunDir::RunDir(const std::string& tool, const std::string& out, bool resume, bool overwrite)
+    : tool_(tool) {
   if (out.empty()) {
     NAS_CHECK(!resume, "--resume needs --out RUN_DIR naming the run to continue");
     std::time_t t = std::time(nullptr);

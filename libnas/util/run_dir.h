@@ -7,6 +7,10 @@
 
 namespace nas {
 
+// runs/latest-<tool>: the last run of `tool` started from this working directory that marked
+// itself (RunDir::mark_latest_of_tool).
+std::string latest_run_of(const std::string& tool);
+
 class RunDir {
  public:
   // Creates (or, with resume, reopens) the directory. `out` empty = default location under
@@ -18,8 +22,12 @@ class RunDir {
   std::string file(const std::string& name) const;  // path()/name
   std::string checkpoints() const;                   // path()/checkpoints, created on demand
   bool resumed() const { return resumed_; }
+  // Points latest_run_of(tool) at this run (an absolute link), with --out or without, for a
+  // tool whose run another tool reads by default (train_gan's, read by generate_archs).
+  void mark_latest_of_tool() const;
 
  private:
+  std::string tool_;
   std::string path_;
   bool resumed_ = false;
 };

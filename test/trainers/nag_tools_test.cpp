@@ -20,6 +20,18 @@ using test::run_tool;
 using test::TempDir;
 using test::ToolResult;
 
+// Runs the scope in `path` (tools started meanwhile inherit it), back after.
+class WorkingDirectory {
+ public:
+  explicit WorkingDirectory(const std::string& path) : old_(std::filesystem::current_path()) {
+    std::filesystem::current_path(path);
+  }
+  ~WorkingDirectory() { std::filesystem::current_path(old_); }
+
+ private:
+  std::filesystem::path old_;
+};
+
 std::vector<std::string> small_gan(const std::string& dataset, const std::string& out, int epochs) {
   return {"--dataset", dataset, "--epochs", std::to_string(epochs), "--threads", "1",
           "--set", "conditions=[acc, params]", "--set", "model.g_node_size=16",
@@ -114,11 +126,19 @@ TEST(NagTools, GeneratedNagArchsMeetTheBoundByTrainCifarSummary) {
   nag::write_nas_dataset(d, dir.file("ds/nas_dataset.jsonl"));
   std::sort(params.begin(), params.end());
   const std::string bound = std::to_string(static_cast<int64_t>(params[45]));
+  // Two train_gan runs with --out from this working directory; the later one is the default.
+  WorkingDirectory in(dir.path());
+  ASSERT_EQ(run_tool("train_gan", small_gan(dir.file("ds"), dir.file("other"), 1)).exit_code, 0);
   ToolResult t = run_tool("train_gan", small_gan(dir.file("ds"), dir.file("gan"), 2));
   ASSERT_EQ(t.exit_code, 0) << t.err;
-  ToolResult g = run_tool("generate_archs", {"--run", dir.file("gan"), "--params", bound, "--num", "6",
-                                             "--samples", "400", "--threads", "1"});
+  // Without --run: the last train_gan run from this directory, though it had --out.
+  ToolResult g = run_tool("generate_archs", {"--params", bound, "--num", "6", "--samples", "400",
+                                             "--threads", "1"});
   ASSERT_EQ(g.exit_code, 0) << g.out << g.err;
+  EXPECT_NE(g.out.find("run: " + std::filesystem::weakly_canonical(dir.file("gan")).string() +
+                       " (the last train_gan run)"),
+            std::string::npos)
+      << g.out;
   EXPECT_NE(g.out.find("train_cifar --space nag --dataset fashion-mnist --channels 8 --layers 1"),
             std::string::npos)
       << g.out;
@@ -155,10 +175,14 @@ TEST(NagTools, BadRequestsAreOneLineAndExitTwo) {
     EXPECT_EQ(r.exit_code, 2) << join(args, " ") << ": " << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << join(args, " ") << ": " << r.err;
   }
-  // No default run: runs/latest need not be the last train_gan run.
-  ToolResult none = run_tool("generate_archs", {"--acc", "0.9"});
-  EXPECT_EQ(none.exit_code, 2);
-  EXPECT_NE(none.err.find("--run is required"), std::string::npos) << none.err;
+  {
+    // Without --run and no train_gan run from the working directory: one line naming both.
+    WorkingDirectory in(dir.file("empty"));
+    ToolResult none = run_tool("generate_archs", {"--acc", "0.9"});
+    EXPECT_EQ(none.exit_code, 2);
+    EXPECT_NE(none.err.find("runs/latest-train_gan"), std::string::npos) << none.err;
+    EXPECT_NE(none.err.find("train_gan first"), std::string::npos) << none.err;
+  }
   ToolResult u = run_tool("generate_archs", {"--run", dir.file("unfinished"), "--acc", "0.9"});
   EXPECT_NE(u.err.find("train_gan has not finished"), std::string::npos) << u.err;
   ToolResult e = run_tool("generate_archs", {"--run", dir.file("empty"), "--acc", "0.9"});
