@@ -44,8 +44,10 @@ TempDir::~TempDir() {
 }
 
 
-ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args) {
-  std::string exe = std::string(NASGEN_BIN_DIR) + "/" + tool;
+namespace {
+
+// Runs exe with args (no shell), stdin /dev/null, NASGEN_BUILD_DIR set to this build.
+ToolResult run_program(const std::string& exe, const std::vector<std::string>& args) {
   TempDir tmp;
   std::string out_path = tmp.file("out"), err_path = tmp.file("err");
   pid_t pid = ::fork();
@@ -56,6 +58,7 @@ ToolResult run_tool(const std::string& tool, const std::vector<std::string>& arg
     ::dup2(in, 0);
     ::dup2(o, 1);
     ::dup2(e, 2);
+    ::setenv("NASGEN_BUILD_DIR", fs::path(NASGEN_BIN_DIR).parent_path().c_str(), 1);
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(exe.c_str()));
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -70,6 +73,18 @@ ToolResult run_tool(const std::string& tool, const std::vector<std::string>& arg
   r.out = read_text(out_path);
   r.err = read_text(err_path);
   return r;
+}
+
+}  // namespace
+
+ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args) {
+  return run_program(std::string(NASGEN_BIN_DIR) + "/" + tool, args);
+}
+
+ToolResult run_script(const std::string& script, const std::vector<std::string>& args) {
+  std::vector<std::string> all = {std::string(NASGEN_SOURCE_DIR) + "/scripts/" + script};
+  all.insert(all.end(), args.begin(), args.end());
+  return run_program("/bin/bash", all);
 }
 
 void write_text(const std::string& path, const std::string& content) {

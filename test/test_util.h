@@ -36,6 +36,9 @@ struct ToolResult {
 };
 // Runs build/bin/<tool> with args (no shell); stdin is /dev/null.
 ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args);
+// Runs scripts/<script> of the source tree with bash and args, with NASGEN_BUILD_DIR set to
+// this build so it runs the tools under test.
+ToolResult run_script(const std::string& script, const std::vector<std::string>& args);
 // Starts build/bin/<tool> with args in the background, output discarded; returns its pid.
 int spawn_tool(const std::string& tool, const std::vector<std::string>& args);
 
