@@ -14,6 +14,7 @@ packages=(
   zlib1g-dev libjpeg62-turbo-dev libcurl4-openssl-dev
   libxgboost-dev              # gradient-boosted tree predictors (C API)
   gnuplot-nox graphviz
+  python3                     # the tables of scripts/compare_with_random.sh and the main job
   dataset-fashion-mnist       # the embedded default data set
 )
 for arg in "$@"; do

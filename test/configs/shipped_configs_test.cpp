@@ -34,7 +34,7 @@ TEST(ShippedConfigs, EveryConfigNamesItsToolAndPassesItsValidation) {
     const std::string name = e.path().filename().string();
     if (!ends_with(name, ".yaml")) continue;
     const std::string tool = tool_of(e.path());
-    if (starts_with(name, "search_") || name == "main.yaml") {
+    if (starts_with(name, "search_")) {
       EXPECT_TRUE(tool.empty() || tool == "search") << name << " names " << tool;
       continue;
     }
