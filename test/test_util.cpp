@@ -1,5 +1,7 @@
 #include "test_util.h"
 
+#include "libnas/bench/tabular_benchmark.h"
+
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,14 +15,7 @@ namespace nas::test {
 
 namespace fs = std::filesystem;
 
-std::string data_dir() {
-  if (const char* env = std::getenv("NASGEN_DATA")) {
-    if (fs::is_directory(env)) return env;
-  }
-  fs::path p = fs::path(NASGEN_SOURCE_DIR).parent_path() / "shared" / "data";
-  if (fs::is_directory(p)) return p.string();
-  return "";
-}
+std::string data_dir() { return nas::data_dir(); }
 
 std::string data_file(const std::string& relative) {
   std::string dir = data_dir();
@@ -85,6 +80,24 @@ ToolResult run_script(const std::string& script, const std::vector<std::string>&
   std::vector<std::string> all = {std::string(NASGEN_SOURCE_DIR) + "/scripts/" + script};
   all.insert(all.end(), args.begin(), args.end());
   return run_program("/bin/bash", all);
+}
+
+ScopedEnv::ScopedEnv(const char* name, const char* value) : name_(name) {
+  if (const char* old = std::getenv(name)) {
+    had_ = true;
+    old_ = old;
+  }
+  if (value)
+    ::setenv(name, value, 1);
+  else
+    ::unsetenv(name);
+}
+
+ScopedEnv::~ScopedEnv() {
+  if (had_)
+    ::setenv(name_, old_.c_str(), 1);
+  else
+    ::unsetenv(name_);
 }
 
 void write_text(const std::string& path, const std::string& content) {

@@ -12,7 +12,7 @@
 
 namespace nas::test {
 
-// ../shared/data (or $NASGEN_DATA) when present, "" otherwise.
+// The benchmark tables' directory as the tools find it (nas::data_dir()), "" when none.
 std::string data_dir();
 // data_dir()/relative when that file exists, "" otherwise.
 std::string data_file(const std::string& relative);
@@ -48,6 +48,22 @@ std::vector<Json> history_without_times(const std::string& run_dir);
 // Expects every parameter and buffer of `a` to equal `b`'s bit for bit.
 void expect_same_weights(torch::nn::Module& a, torch::nn::Module& b);
 
+// Sets (or, given nullptr, unsets) an environment variable for one scope; tools started
+// meanwhile inherit it. The old value comes back after.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value);
+  ScopedEnv(const char* name, const std::string& value) : ScopedEnv(name, value.c_str()) {}
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  bool had_ = false;
+  std::string old_;
+};
+
 void write_text(const std::string& path, const std::string& content);
 std::string read_text(const std::string& path);
 
@@ -57,4 +73,5 @@ std::string read_text(const std::string& path);
 #define NAS_REQUIRE_DATA(var, relative)                                              \
   const std::string var = ::nas::test::data_file(relative);                          \
   if (var.empty()) GTEST_SKIP() << "benchmark data file " << relative                \
-                                << " not found (set NASGEN_DATA or place ../shared/data)"
+                                << " not found (scripts/fetch_data.sh --from DIR installs the " \
+                                   "tables from a copy; or set NASGEN_DATA)"

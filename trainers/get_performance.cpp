@@ -172,7 +172,7 @@ int main(int argc, char** argv) {
   app.add_option("--arch,-a", o.arch, "Architecture in the space's text form");
   app.add_option("--benchmark-file", o.file,
                  "Read this file instead of the default one under the data directory "
-                 "($NASGEN_DATA or ../shared/data)");
+                 "($NASGEN_DATA, ../shared/data or the tables scripts/fetch_data.sh installed)");
   app.add_option("--by", o.by, "Metric for rank and --oracle (val_acc, test_acc, or an extra key)")
       ->capture_default_str();
   app.add_flag("--json", o.json, "Print one JSON object instead of text");

@@ -314,6 +314,14 @@ std::vector<std::string> benchmark_names() {
 
 std::string benchmark_space_name(const std::string& name) { return find_def(name).space; }
 
+std::string default_data_dir() {
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
+    return (fs::path(xdg) / "nasgen" / "data").lexically_normal().string();
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return (fs::path(home) / ".local" / "share" / "nasgen" / "data").lexically_normal().string();
+  return "";
+}
+
 std::string data_dir() {
   if (const char* env = std::getenv("NASGEN_DATA")) {
     if (*env) return fs::path(env).lexically_normal().string();
@@ -321,6 +329,8 @@ std::string data_dir() {
   std::error_code ec;
   fs::path local = fs::current_path(ec) / ".." / "shared" / "data";
   if (!ec && fs::is_directory(local, ec)) return local.lexically_normal().string();
+  const std::string installed = default_data_dir();
+  if (!installed.empty() && fs::is_directory(installed, ec)) return installed;
 #ifdef NASGEN_SOURCE_DIR
   fs::path src = fs::path(NASGEN_SOURCE_DIR) / ".." / "shared" / "data";
   if (fs::is_directory(src, ec)) return src.lexically_normal().string();
@@ -339,9 +349,9 @@ std::shared_ptr<TabularBenchmark> open_benchmark(const std::string& name, const 
   if (table_file.empty()) {
     std::string dir = data_dir();
     if (dir.empty()) {
-      fail("benchmark {}: no data directory found (looked for $NASGEN_DATA and ../shared/data); "
-           "set NASGEN_DATA to the folder holding {} or pass --benchmark-file FILE",
-           def.name, def.primary.front().relative);
+      fail("benchmark {}: no data directory found (looked for $NASGEN_DATA, ../shared/data and {}); "
+           "{}, set NASGEN_DATA to the folder holding {} or pass --benchmark-file FILE",
+           def.name, default_data_dir(), kInstallTables, def.primary.front().relative);
     }
     for (const auto& f : def.primary) {
       std::string p = join_path(dir, f.relative);
@@ -352,9 +362,9 @@ std::shared_ptr<TabularBenchmark> open_benchmark(const std::string& name, const 
     }
     if (table_file.empty()) {
       const DefaultFile& want = def.primary.front();
-      fail("{}: file not found (benchmark {}); {}; place it there or pass --benchmark-file FILE",
+      fail("{}: file not found (benchmark {}); {}; {}, place it there or pass --benchmark-file FILE",
            join_path(dir, want.relative), def.name,
-           format_hint(expected_format(want.relative), dataset));
+           format_hint(expected_format(want.relative), dataset), kInstallTables);
     }
     for (const auto& f : def.supplements) {
       std::string p = join_path(dir, f.relative);

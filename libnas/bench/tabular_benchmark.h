@@ -135,8 +135,15 @@ std::vector<std::string> benchmark_names();
 // check an arch string before reading any file; nas::Error listing the names when unknown.
 std::string benchmark_space_name(const std::string& name);
 
-// The data directory: $NASGEN_DATA, else ../shared/data (relative to the working directory or
-// to the executable's source tree) when present; "" when none is found.
+// The data directory: $NASGEN_DATA, else ../shared/data of the working directory, else the
+// installed tables (default_data_dir()), else ../shared/data of the source tree, the first
+// present; "" when none is found.
 std::string data_dir();
+// Where scripts/fetch_data.sh installs the tables: $XDG_DATA_HOME/nasgen/data, else
+// ~/.local/share/nasgen/data ("" without a home directory).
+std::string default_data_dir();
+// The one command that installs the benchmark tables, for "file not found" messages.
+inline constexpr const char* kInstallTables =
+    "scripts/fetch_data.sh --from DIR installs the tables from a copy";
 
 }  // namespace nas

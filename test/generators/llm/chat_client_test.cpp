@@ -19,6 +19,7 @@
 #include "libnas/util/error.h"
 #include "libnas/util/json.h"
 #include "test/generators/llm/scripted_endpoint.h"
+#include "test_util.h"
 
 namespace nas::llm {
 namespace {
@@ -77,18 +78,7 @@ int closed_port() {
   return ntohs(addr.sin_port);
 }
 
-// Sets an environment variable for the test's duration.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (value) ::setenv(name, value, 1);
-    else ::unsetenv(name);
-  }
-  ~ScopedEnv() { ::unsetenv(name_); }
-
- private:
-  const char* name_;
-};
+using test::ScopedEnv;
 
 ChatClientConfig valid_config() {
   ChatClientConfig c;

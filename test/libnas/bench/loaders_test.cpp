@@ -34,28 +34,7 @@ bool has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-// Sets an environment variable for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = std::getenv(name)) {
-      had_ = true;
-      old_ = old;
-    }
-    ::setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (had_)
-      ::setenv(name_, old_.c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  bool had_ = false;
-  std::string old_;
-};
+using test::ScopedEnv;
 
 TEST(CsvTable, ReadsHeaderRowsQuotesAndCrlf) {
   CsvTable t("a,b,c\r\n1,\"x,\"\"y\"\"\",3.5\r\n\r\n2,z,-1e3\n", "t.csv", "hint");
@@ -130,6 +109,23 @@ TEST(OpenBenchmark, MissingFileSaysSo) {
   EXPECT_TRUE(has(msg, "/nonexistent/dir/m.json: file not found")) << msg;
 }
 
+// Without NASGEN_DATA (and no ../shared/data in the working directory) the tools read the
+// tables scripts/fetch_data.sh installed: $XDG_DATA_HOME/nasgen/data, else under ~/.local/share.
+TEST(OpenBenchmark, DataDirFallsBackToTheInstalledTables) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(std::filesystem::current_path() / ".." / "shared" / "data", ec))
+    GTEST_SKIP() << "the working directory has ../shared/data, which comes first";
+  test::TempDir home;
+  ScopedEnv no_data("NASGEN_DATA", nullptr);
+  ScopedEnv no_xdg("XDG_DATA_HOME", nullptr);
+  ScopedEnv env_home("HOME", home.path());
+  EXPECT_EQ(default_data_dir(), home.file(".local/share/nasgen/data"));
+  std::filesystem::create_directories(home.file(".local/share/nasgen/data"));
+  EXPECT_EQ(data_dir(), home.file(".local/share/nasgen/data"));
+  ScopedEnv xdg("XDG_DATA_HOME", home.file("xdg"));
+  EXPECT_EQ(default_data_dir(), home.file("xdg/nasgen/data"));
+}
+
 TEST(OpenBenchmark, MissingDefaultFileNamesItAndHowToGetIt) {
   test::TempDir empty;
   ScopedEnv env("NASGEN_DATA", empty.path());
@@ -138,6 +134,7 @@ TEST(OpenBenchmark, MissingDefaultFileNamesItAndHowToGetIt) {
   EXPECT_TRUE(has(in16, "nas-bench-201/genius/nasbench201_imagenet.json: file not found")) << in16;
   EXPECT_TRUE(has(in16, "github.com/mingkai-zheng/GENIUS")) << in16;
   EXPECT_TRUE(has(in16, "--benchmark-file")) << in16;
+  EXPECT_TRUE(has(in16, "scripts/fetch_data.sh --from DIR")) << in16;
   std::string mob = error_of([] { open_benchmark("channel-mob"); });
   EXPECT_TRUE(has(mob, "Results_MobileNet.json: file not found")) << mob;
   EXPECT_TRUE(has(mob, "github.com/xiusu/Channel-Bench-Macro")) << mob;
