@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   tool.example("generate_archs --acc 0.97 --params 3M --num 5 --out best.txt",
                "from the last train_gan run, the best 5 to another file");
   tool.example("train_cifar --config configs/train_fmnist_nag.yaml --arch-file runs/nag_multiobj/generated.txt",
-               "train the first one with a short recipe (3 minutes on 2 cores; generate_archs prints it)");
+               "train the first one with a short recipe (1-2 minutes on 2 cores; generate_archs prints it)");
   tool.example("train_cifar --space nag --dataset fashion-mnist --channels 36 --layers 6 "
                "--arch-file runs/nag_multiobj/generated.txt",
                "the network the bound counted, with the full 600-epoch recipe (generate_archs prints it too)");
@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
     if (t.data.network) {
       if (t.data.space == "nag" && t.data.image_dataset == "fashion-mnist")
         std::printf("train the best (a short recipe that finishes: C=8, N=1, 3 epochs on 20,000 "
-                    "images, about 3 minutes on 2 cores; run from the nasgen source tree):\n"
+                    "images, 1-2 minutes on 2 cores; run from the nasgen source tree):\n"
                     "  train_cifar --config %s --arch-file %s\n",
                     kShortFmnistRecipe, out.c_str());
       std::printf("the network the parameters were counted on, with the full recipe (600 epochs: "
