@@ -7,8 +7,8 @@
 #   2. the GAN conditioned on accuracy and parameter classes (train_gan, configs/nag_multiobj.yaml);
 #   3. architectures for a request: generate_archs --acc 0.97 --params 3M;
 #   4. the best K generated architectures and K random ones of the same space trained with one
-#      short recipe (scripts/compare_with_random.sh, configs/train_fmnist_nag.yaml);
-#   5. the table "generated vs random" (test accuracy, params, FLOPs), which says which won.
+#      short recipe (scripts/compare_with_random.sh, configs/train_fmnist_nag.yaml), then the
+#      table "generated vs random" (test accuracy, params, FLOPs), which says which won.
 # Usage: scripts/main.sh [--quick] [--out DIR] [--threads N]
 #   --quick    a version of about 5 minutes: 100 architectures, 3 supernet epochs, 3 + 3 networks
 #              trained one epoch on 10,000 images (the full job: 300, 5 + 5, 3 epochs on 20,000)
@@ -42,14 +42,12 @@ cd "$root"
 if [ "$quick" -eq 1 ]; then
   out="${out:-runs/main-quick}"
   dataset_options=(--records 100 --set one_shot.train.epochs=3 --set one_shot.average_last=2)
-  gan_epochs=100
   k=3
   train_options=(--epochs 1 --set train_subset=10000)
   seconds=(105 45 5 150)
 else
   out="${out:-runs/main}"
   dataset_options=()
-  gan_epochs=100
   k=5
   train_options=()
   seconds=(360 130 10 840)
@@ -91,7 +89,7 @@ run_step "$out/nas_dataset" "$out/nas_dataset/nas_dataset.jsonl" build_nas_datas
 
 step 1
 run_step "$out/gan" "$out/gan/gan.pt" train_gan --config configs/nag_multiobj.yaml \
-  --dataset "$out/nas_dataset" --epochs "$gan_epochs"
+  --dataset "$out/nas_dataset"
 
 step 2
 "$build/bin/generate_archs" --run "$out/gan" --acc 0.97 --params 3M --num "$k" "${common[@]}"
