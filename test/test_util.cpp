@@ -1,6 +1,7 @@
 #include "test_util.h"
 
 #include "libnas/bench/tabular_benchmark.h"
+#include "libnas/util/process.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -42,44 +43,23 @@ TempDir::~TempDir() {
 namespace {
 
 // Runs exe with args (no shell), stdin /dev/null, NASGEN_BUILD_DIR set to this build.
-ToolResult run_program(const std::string& exe, const std::vector<std::string>& args) {
-  TempDir tmp;
-  std::string out_path = tmp.file("out"), err_path = tmp.file("err");
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int in = ::open("/dev/null", O_RDONLY);
-    int o = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int e = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(in, 0);
-    ::dup2(o, 1);
-    ::dup2(e, 2);
-    ::setenv("NASGEN_BUILD_DIR", fs::path(NASGEN_BIN_DIR).parent_path().c_str(), 1);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(exe.c_str()));
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(exe.c_str(), argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ToolResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = read_text(out_path);
-  r.err = read_text(err_path);
-  return r;
+ToolResult run_with_build_dir(const std::string& exe, const std::vector<std::string>& args) {
+  // Scripts started here run the tools of this build.
+  ScopedEnv build_dir("NASGEN_BUILD_DIR", fs::path(NASGEN_BIN_DIR).parent_path().string());
+  const ProgramOutput p = nas::run_program(exe, args);
+  return ToolResult{p.status, p.out, p.err};
 }
 
 }  // namespace
 
 ToolResult run_tool(const std::string& tool, const std::vector<std::string>& args) {
-  return run_program(std::string(NASGEN_BIN_DIR) + "/" + tool, args);
+  return run_with_build_dir(std::string(NASGEN_BIN_DIR) + "/" + tool, args);
 }
 
 ToolResult run_script(const std::string& script, const std::vector<std::string>& args) {
   std::vector<std::string> all = {std::string(NASGEN_SOURCE_DIR) + "/scripts/" + script};
   all.insert(all.end(), args.begin(), args.end());
-  return run_program("/bin/bash", all);
+  return run_with_build_dir("/bin/bash", all);
 }
 
 ScopedEnv::ScopedEnv(const char* name, const char* value) : name_(name) {
@@ -98,6 +78,12 @@ ScopedEnv::~ScopedEnv() {
     ::setenv(name_, old_.c_str(), 1);
   else
     ::unsetenv(name_);
+}
+
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
 }
 
 void write_text(const std::string& path, const std::string& content) {

@@ -64,6 +64,9 @@ class ScopedEnv {
   std::string old_;
 };
 
+// How many times `what` occurs in `text` (overlapping occurrences counted).
+size_t count_of(const std::string& text, const std::string& what);
+
 void write_text(const std::string& path, const std::string& content);
 std::string read_text(const std::string& path);
 

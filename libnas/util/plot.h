@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "libnas/util/process.h"
+
 namespace nas {
 
 // How a series is drawn.
@@ -19,6 +21,14 @@ struct PlotSeries {
   PlotStyle style = PlotStyle::Lines;
 };
 
+// An empty series named `label`, to be filled point by point.
+inline PlotSeries empty_series(const std::string& label, PlotStyle style = PlotStyle::Lines) {
+  PlotSeries s;
+  s.label = label;
+  s.style = style;
+  return s;
+}
+
 struct PlotSpec {
   std::string title;
   std::string xlabel, ylabel;
@@ -31,13 +41,24 @@ struct PlotSpec {
   int width = 900, height = 560;  // pixels
 };
 
+// A figure ready to draw: its axes and its series.
+struct Plot {
+  PlotSpec spec;
+  std::vector<PlotSeries> series;
+};
+
 // Writes <base>.dat and <base>.gp, then runs gnuplot for <base>.svg and <base>.png. Returns
 // true when both images were written; when gnuplot is missing or fails, logs a warning naming
 // the script to run by hand and returns false. nas::Error for malformed series.
 bool plot_lines(const std::string& base, const PlotSpec& spec,
                 const std::vector<PlotSeries>& series);
 
-// Full path of `program` found in $PATH; "" when absent.
-std::string find_program(const std::string& program);
+// The same plot as one self-contained <svg> element (no gnuplot, no script, no external
+// reference), for pages that inline their figures. Bands are shaded, dashed series are
+// reference lines, the legend sits under the axes. nas::Error for malformed series.
+std::string svg_plot(const PlotSpec& spec, const std::vector<PlotSeries>& series);
+
+// `text` with &, <, >, " and ' escaped for XML and HTML text and attribute values.
+std::string xml_escape(const std::string& text);
 
 }  // namespace nas

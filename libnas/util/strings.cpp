@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "libnas/util/error.h"
 
@@ -102,6 +103,16 @@ std::vector<int64_t> parse_int_range(std::string_view text, std::string_view wha
   }
   for (const auto& part : split(t, ',')) out.push_back(parse_int(part, what));
   return out;
+}
+
+std::string shell_quote(std::string_view text) {
+  const bool plain = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || (c != '\0' && std::strchr("_-+=./:,@%", c) != nullptr);
+  });
+  if (plain) return std::string(text);
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
 }
 
 std::string quote(std::string_view text, size_t max_len) {

@@ -29,4 +29,8 @@ std::vector<int64_t> parse_int_range(std::string_view text, std::string_view wha
 // Quotes a string for a one-line message ("'abc'"), shortened when long.
 std::string quote(std::string_view text, size_t max_len = 80);
 
+// `text` as one word of a POSIX shell command: unchanged when it holds only characters no shell
+// treats specially, else in single quotes (a quote inside becomes '\'').
+std::string shell_quote(std::string_view text);
+
 }  // namespace nas

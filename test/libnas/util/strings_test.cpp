@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "libnas/util/error.h"
+#include "libnas/util/process.h"
 #include "libnas/util/progress.h"
 
 namespace nas {
@@ -37,6 +38,17 @@ TEST(Progress, DurationsReadable) {
   EXPECT_EQ(format_duration(12.34), "12.3s");
   EXPECT_EQ(format_duration(185), "3m05s");
   EXPECT_EQ(format_duration(3720), "1h02m");
+}
+
+TEST(Strings, ShellQuoteReadsBackAsOneWord) {
+  EXPECT_EQ(shell_quote("nb201-cifar10"), "nb201-cifar10");
+  EXPECT_EQ(shell_quote("runs/a.yaml"), "runs/a.yaml");
+  const std::string sh = find_program("sh");
+  ASSERT_FALSE(sh.empty());
+  for (const std::string word : {"|nor_conv_3x3~0|+|none~0|", "it's $HOME `x` \\ \"q\"", "a b;c&d", ""}) {
+    const ProgramOutput r = run_program(sh, {"-c", "printf %s " + shell_quote(word)});
+    EXPECT_EQ(r.out, word) << shell_quote(word);
+  }
 }
 
 }  // namespace
