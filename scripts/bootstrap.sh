@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian bookworm packages nasgen builds and runs with. Idempotent: installs only
 # what is missing and says what it does. Run as root (or with sudo available).
-# Usage: scripts/bootstrap.sh [--bench]
+# Usage: scripts/bootstrap.sh [--tests] [--bench]
+#   --tests  also installs chromium, the headless browser the report's test opens its page in
+#            (scripts/test.sh passes it)
 #   --bench  also installs python3-torch, for the PyTorch comparison in bench/train_throughput.py
 set -euo pipefail
 
@@ -19,8 +21,9 @@ packages=(
 )
 for arg in "$@"; do
   case "$arg" in
+    --tests) packages+=(chromium) ;;
     --bench) packages+=(python3-torch) ;;
-    *) echo "bootstrap: unknown option '$arg' (known: --bench)" >&2; exit 2 ;;
+    *) echo "bootstrap: unknown option '$arg' (known: --tests, --bench)" >&2; exit 2 ;;
   esac
 done
 

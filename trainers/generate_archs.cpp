@@ -6,6 +6,7 @@
 
 #include "generators/nag/generate.h"
 #include "generators/nag/train_gan.h"
+#include "libnas/train/train_tool.h"
 #include "libnas/util/cli.h"
 #include "libnas/util/device.h"
 #include "libnas/util/error.h"
@@ -19,9 +20,6 @@ namespace {
 std::string count_text(double v) { return fmt::format("{:.3f}M", v / 1e6); }
 
 std::string acc_text(double v) { return nas::present(v) ? fmt::format("{:.2f}", v) : "-"; }
-
-// The short training recipe for nag cells on Fashion-MNIST (the one scripts/main.sh uses).
-constexpr const char* kShortFmnistRecipe = "configs/train_fmnist_nag.yaml";
 
 }  // namespace
 
@@ -130,11 +128,12 @@ int main(int argc, char** argv) {
     std::printf("wrote %zu architectures to %s (details in %s.jsonl)\n", r.chosen.size(), out.c_str(),
                 out.c_str());
     if (t.data.network) {
-      if (t.data.space == "nag" && t.data.image_dataset == "fashion-mnist")
+      const std::string recipe = nas::short_recipe_config(t.data.space, t.data.image_dataset);
+      if (!recipe.empty())
         std::printf("train the best (a short recipe that finishes: C=8, N=1, 3 epochs on 20,000 "
                     "images, 1-2 minutes on 2 cores; run from the nasgen source tree):\n"
                     "  train_cifar --config %s --arch-file %s\n",
-                    kShortFmnistRecipe, out.c_str());
+                    recipe.c_str(), out.c_str());
       std::printf("the network the parameters were counted on, with the full recipe (600 epochs: "
                   "weeks on a CPU):\n  train_cifar %s --arch-file %s\n",
                   train_flags.c_str(), out.c_str());

@@ -25,6 +25,12 @@ bool starts_with(const std::string& s, const std::string& prefix) {
 
 }  // namespace
 
+const std::vector<std::string>& spaces_with_networks() {
+  static const std::vector<std::string> names{"nb201", "macro", "channel-resnet", "channel-mobilenet",
+                                              "nao", "nao-11", "darts", "nag"};
+  return names;
+}
+
 std::shared_ptr<NetworkImpl> build_network(const SearchSpace& space, const Arch& arch,
                                            const NetworkConfig& cfg) {
   const std::string name = space.name();
@@ -34,9 +40,8 @@ std::shared_ptr<NetworkImpl> build_network(const SearchSpace& space, const Arch&
     return build_channel_network(space, arch, cfg);
   if (name == "nao" || name == "nao-11" || name == "darts") return build_nasnet(space, arch, cfg);
   if (name == "nag") return build_nag_network(space, arch, cfg);
-  fail("build_network: space {} has no network; networks exist for nb201, macro, "
-       "channel-resnet, channel-mobilenet, nao, nao-11, darts and nag",
-       quote(name));
+  fail("build_network: space {} has no network; networks exist for {}", quote(name),
+       join(spaces_with_networks(), ", "));
 }
 
 int64_t param_count(const SearchSpace& space, const Arch& arch, const NetworkConfig& cfg) {

@@ -55,7 +55,10 @@ class NetworkImpl : public torch::nn::Module {
   virtual void set_progress(double fraction) {}
 };
 
-// Builds the network of `arch` in `space` (nb201, macro, channel-*, nao, nao-11, darts, nag).
+// The spaces build_network has a network for (nb201, macro, channel-*, nao, nao-11, darts, nag).
+const std::vector<std::string>& spaces_with_networks();
+
+// Builds the network of `arch` in `space` (one of spaces_with_networks()).
 // nas::Error for a space without a network or an invalid arch.
 std::shared_ptr<NetworkImpl> build_network(const SearchSpace& space, const Arch& arch,
                                            const NetworkConfig& cfg);

@@ -48,17 +48,12 @@ std::string fingerprint(const ExperimentConfig& cfg, const std::string& strategy
   return yaml_text(n);
 }
 
-// A finished seed's result from its history, without replaying the strategy.
-RunResult read_back(const std::string& dir, const Json& done, const SearchSpace& space,
-                    const RunConfig& run) {
-  const std::string path = (fs::path(dir) / "history.jsonl").string();
-  HistoryFile h = read_history(path);
-  const int64_t expected = done.value("queries", int64_t{-1});
-  NAS_CHECK(!h.torn && static_cast<int64_t>(h.records.size()) == expected,
-            "{}: expected {} complete lines as result.json says, found {}{}", path, expected,
-            h.records.size(), h.torn ? " and a torn line" : "");
+}  // namespace
+
+RunResult run_from_history(const HistoryFile& history, const SearchSpace& space,
+                           const RunConfig& run) {
   RunResult r;
-  for (const auto& rec : h.records) {
+  for (const auto& rec : history.records) {
     Trial t;
     t.id = rec.id;
     t.arch = space.parse(rec.arch);
@@ -70,6 +65,21 @@ RunResult read_back(const std::string& dir, const Json& done, const SearchSpace&
     r.trials.push_back(std::move(t));
   }
   r.best = best_trial(r.trials, static_cast<int64_t>(r.trials.size()));
+  return r;
+}
+
+namespace {
+
+// A finished seed's result from its history, without replaying the strategy.
+RunResult read_back(const std::string& dir, const Json& done, const SearchSpace& space,
+                    const RunConfig& run) {
+  const std::string path = (fs::path(dir) / "history.jsonl").string();
+  HistoryFile h = read_history(path);
+  const int64_t expected = done.value("queries", int64_t{-1});
+  NAS_CHECK(!h.torn && static_cast<int64_t>(h.records.size()) == expected,
+            "{}: expected {} complete lines as result.json says, found {}{}", path, expected,
+            h.records.size(), h.torn ? " and a torn line" : "");
+  RunResult r = run_from_history(h, space, run);
   r.duplicates = done.value("duplicates", int64_t{0});
   r.replayed = static_cast<int64_t>(r.trials.size());
   const std::string stop = done.value("stop", std::string("budget"));

@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "libnas/search/evaluator.h"
+#include "libnas/search/history.h"
 #include "libnas/search/runner.h"
 #include "libnas/search/summary.h"
 #include "libnas/util/run_dir.h"
@@ -33,6 +34,12 @@ void validate_experiment(const ExperimentConfig& cfg, std::shared_ptr<const Sear
 std::vector<SeedRun> run_experiment(const ExperimentConfig& cfg,
                                     std::shared_ptr<const SearchSpace> space,
                                     std::shared_ptr<Evaluator> evaluator, const RunDir& root);
+
+// The trials of a history file, with the objective each scores under `run` (the best one, the
+// training seconds charged); the counts only the runner knows (duplicates, stop) are left at
+// their defaults.
+RunResult run_from_history(const HistoryFile& history, const SearchSpace& space,
+                           const RunConfig& run);
 
 // RUN_DIR/<strategy>/seed_<k>
 std::string seed_dir(const std::string& root, const std::string& strategy, int64_t seed);

@@ -38,21 +38,45 @@ std::vector<int64_t> pareto_front(const std::vector<Trial>& trials, const std::s
   return front;
 }
 
-bool write_pareto(const std::string& dir, const std::vector<Trial>& trials,
-                  const SearchSpace& space, const RunConfig& cfg) {
-  NAS_CHECK(cfg.constraint.active(), "pareto front: the run has no constraint.metric");
+Plot pareto_plot(const std::vector<Trial>& trials, const std::vector<int64_t>& front,
+                 const RunConfig& cfg) {
   const std::string& cost = cfg.constraint.metric;
-  const std::vector<int64_t> front = pareto_front(trials, cfg.objective, cost);
-  std::string lines;
-  PlotSeries all{"answers"}, line{"Pareto front"};
-  all.style = PlotStyle::Points;
-  line.style = PlotStyle::LinesPoints;
+  PlotSeries all = empty_series("answers", PlotStyle::Points);
+  PlotSeries line = empty_series("Pareto front", PlotStyle::LinesPoints);
   for (const Trial& t : trials) {
     const double x = t.metrics.get(cost), y = t.metrics.get(cfg.objective);
     if (t.duplicate || !present(x) || !present(y)) continue;
     all.x.push_back(x);
     all.y.push_back(y);
   }
+  for (int64_t i : front) {
+    const Trial& t = trials[static_cast<size_t>(i)];
+    line.x.push_back(t.metrics.get(cost));
+    line.y.push_back(t.metrics.get(cfg.objective));
+  }
+  Plot plot;
+  plot.series = {all, line};
+  if (!all.y.empty()) {
+    PlotSeries bound = empty_series(fmt::format("{} <= {:g}", cost, cfg.constraint.max));
+    bound.dashed = true;
+    bound.x = {cfg.constraint.max, cfg.constraint.max};
+    bound.y = {*std::min_element(all.y.begin(), all.y.end()),
+               *std::max_element(all.y.begin(), all.y.end())};
+    plot.series.push_back(bound);
+  }
+  plot.spec.title = fmt::format("{} against {}: {} answers, {} on the front", cfg.objective, cost,
+                                all.x.size(), front.size());
+  plot.spec.xlabel = cost;
+  plot.spec.ylabel = cfg.objective;
+  return plot;
+}
+
+bool write_pareto(const std::string& dir, const std::vector<Trial>& trials,
+                  const SearchSpace& space, const RunConfig& cfg) {
+  NAS_CHECK(cfg.constraint.active(), "pareto front: the run has no constraint.metric");
+  const std::string& cost = cfg.constraint.metric;
+  const std::vector<int64_t> front = pareto_front(trials, cfg.objective, cost);
+  std::string lines;
   for (int64_t i : front) {
     const Trial& t = trials[static_cast<size_t>(i)];
     OrderedJson j = OrderedJson::object();
@@ -62,25 +86,11 @@ bool write_pareto(const std::string& dir, const std::vector<Trial>& trials,
     j[cost] = json_number(t.metrics.get(cost));
     j["meets_bound"] = cfg.constraint.met(t.metrics);
     lines += j.dump() + "\n";
-    line.x.push_back(t.metrics.get(cost));
-    line.y.push_back(t.metrics.get(cfg.objective));
   }
   write_file_atomic(dir + "/pareto.jsonl", lines);
-  if (all.x.empty()) return false;
-  std::vector<PlotSeries> series{all, line};
-  double y_lo = *std::min_element(all.y.begin(), all.y.end());
-  double y_hi = *std::max_element(all.y.begin(), all.y.end());
-  PlotSeries bound{fmt::format("{} <= {:g}", cost, cfg.constraint.max)};
-  bound.dashed = true;
-  bound.x = {cfg.constraint.max, cfg.constraint.max};
-  bound.y = {y_lo, y_hi};
-  series.push_back(bound);
-  PlotSpec spec;
-  spec.title = fmt::format("{} against {}: {} answers, {} on the front", cfg.objective, cost,
-                           all.x.size(), front.size());
-  spec.xlabel = cost;
-  spec.ylabel = cfg.objective;
-  return plot_lines(dir + "/pareto", spec, series);
+  const Plot plot = pareto_plot(trials, front, cfg);
+  if (plot.series.front().x.empty()) return false;
+  return plot_lines(dir + "/pareto", plot.spec, plot.series);
 }
 
 }  // namespace nas

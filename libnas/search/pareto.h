@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "libnas/search/runner.h"
+#include "libnas/util/plot.h"
 
 namespace nas {
 
@@ -16,6 +17,10 @@ namespace nas {
 // trials (answered from the cache) are skipped; equal points keep the first.
 std::vector<int64_t> pareto_front(const std::vector<Trial>& trials, const std::string& objective,
                                   const std::string& cost);
+
+// Every answer as a point (cost on x, objective on y), the front as a line, the bound dashed.
+Plot pareto_plot(const std::vector<Trial>& trials, const std::vector<int64_t>& front,
+                 const RunConfig& cfg);
 
 // Writes dir/pareto.jsonl (one line per front member: id, arch, both metrics, whether it meets
 // the constraint) and dir/pareto.{dat,gp,svg,png} (cost on x, objective on y: every answer as

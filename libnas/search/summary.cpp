@@ -171,7 +171,7 @@ std::string summary_table(const Summary& s) {
   return out;
 }
 
-bool plot_best_so_far(const Summary& s, const std::string& dir) {
+std::optional<Plot> best_so_far_plot(const Summary& s) {
   std::vector<PlotSeries> series;
   int64_t longest = 0;
   for (const auto& ss : s.strategies) {
@@ -187,7 +187,7 @@ bool plot_best_so_far(const Summary& s, const std::string& dir) {
     longest = std::max<int64_t>(longest, static_cast<int64_t>(ss.curve_mean.size()));
     if (!p.x.empty()) series.push_back(std::move(p));
   }
-  if (series.empty()) return false;
+  if (series.empty()) return std::nullopt;
   // The first few evaluations of every strategy are near-random and would squash the part
   // where strategies differ; the y axis starts at the lowest band edge after 5% of the budget.
   const size_t from = static_cast<size_t>(std::max<int64_t>(1, longest / 20)) - 1;
@@ -220,7 +220,12 @@ bool plot_best_so_far(const Summary& s, const std::string& dir) {
     spec.y_min = y_min - pad;
     spec.y_max = y_max + pad;
   }
-  return plot_lines(dir + "/best_so_far", spec, series);
+  return Plot{spec, series};
+}
+
+bool plot_best_so_far(const Summary& s, const std::string& dir) {
+  const std::optional<Plot> plot = best_so_far_plot(s);
+  return plot && plot_lines(dir + "/best_so_far", plot->spec, plot->series);
 }
 
 }  // namespace nas

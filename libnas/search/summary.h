@@ -10,6 +10,7 @@
 
 #include "libnas/search/runner.h"
 #include "libnas/util/json.h"
+#include "libnas/util/plot.h"
 
 namespace nas {
 
@@ -69,6 +70,9 @@ Summary summarize(const std::vector<SeedRun>& runs, const std::string& objective
 OrderedJson summary_to_json(const Summary& s);
 // A plain-text table, one row per strategy and budget.
 std::string summary_table(const Summary& s);
+// Mean best-so-far objective per strategy against evaluations, with a mean +- std band and the
+// optimum dashed; nullopt when no strategy has a curve.
+std::optional<Plot> best_so_far_plot(const Summary& s);
 // best_so_far.{dat,gp,svg,png} in dir: mean best-so-far objective per strategy with a
 // mean +- std band. Returns whether the images were drawn.
 bool plot_best_so_far(const Summary& s, const std::string& dir);

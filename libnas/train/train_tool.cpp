@@ -232,6 +232,10 @@ int train(const TrainToolSpec& spec, const TrainJobConfig& job, const CommonOpti
 
 }  // namespace
 
+std::string short_recipe_config(const std::string& space, const std::string& dataset) {
+  return space == "nag" && dataset == "fashion-mnist" ? "configs/train_fmnist_nag.yaml" : "";
+}
+
 TrainToolSpec cifar_train_tool() {
   TrainToolSpec s;
   s.name = "train_cifar";

@@ -28,6 +28,11 @@ struct TrainToolSpec {
 TrainToolSpec cifar_train_tool();
 TrainToolSpec imagenet_train_tool();
 
+// The shipped config (a path relative to the source tree) of a short recipe for `space` on
+// `dataset` that finishes in minutes on a CPU: "configs/train_fmnist_nag.yaml" for nag cells on
+// fashion-mnist; "" where none is shipped.
+std::string short_recipe_config(const std::string& space, const std::string& dataset);
+
 // Parses argv and runs the tool; returns the exit status (2 for bad usage or input).
 int run_train_tool(int argc, char** argv, const TrainToolSpec& spec);
 

@@ -295,7 +295,9 @@ TEST(SearchTool, EveryStrategySearchesUnderAConstraint) {
       if (l.empty()) continue;
       Json j = Json::parse(l);
       const double latency = j["metrics"]["latency_pixel3_ms"].get<double>();
-      if (line == best) EXPECT_LE(latency, bound) << s;
+      if (line == best) {
+        EXPECT_LE(latency, bound) << s;
+      }
       over += latency > bound;
       ++line;
     }
