@@ -76,5 +76,5 @@ std::string read_text(const std::string& path);
 #define NAS_REQUIRE_DATA(var, relative)                                              \
   const std::string var = ::nas::test::data_file(relative);                          \
   if (var.empty()) GTEST_SKIP() << "benchmark data file " << relative                \
-                                << " not found (scripts/fetch_data.sh --from DIR installs the " \
-                                   "tables from a copy; or set NASGEN_DATA)"
+                                << " not found (scripts/fetch_data.sh downloads and installs " \
+                                   "the tables; or set NASGEN_DATA)"

@@ -701,38 +701,38 @@ std::string format_hint(BenchFormat format, const std::string& dataset) {
     case BenchFormat::Nb201GeniusJson:
       return fmt::format(
           "expected the GENIUS NAS-Bench-201 table {{arch string: {{val_acc_200, test_acc_200, "
-          "rank}}}} (data/PROVENANCE.md (c)); get it from github.com/mingkai-zheng/GENIUS, file "
+          "rank}}}}; get it from github.com/mingkai-zheng/GENIUS, file "
           "benchmark/nasbench201_{}.json",
           dataset);
     case BenchFormat::Nb201AllCsv:
-      return "expected the nb201_all.csv table described in data/PROVENANCE.md (c) (index, "
-             "arch_str, op_ids, c10_/c100_/in16_ val_acc, test_acc, params_M, flops_M); it is "
-             "derived from the GENIUS NAS-Bench-201 JSONs (github.com/mingkai-zheng/GENIUS, "
-             "benchmark/): rebuild it as described there, or pass --benchmark-file with a GENIUS "
+      return "expected the nb201_all.csv table (index, arch_str, op_ids, c10_/c100_/in16_ "
+             "val_acc, test_acc, params_M, flops_M); scripts/fetch_data.sh derives it from the "
+             "GENIUS NAS-Bench-201 JSONs (github.com/mingkai-zheng/GENIUS, benchmark/) and "
+             "nasgen's NB201 network, or pass --benchmark-file with a GENIUS "
              "nasbench201_<dataset>.json";
     case BenchFormat::Nb201LatencyCsv:
-      return "expected a NAS-Bench-201 latency table (index, arch_str, <device>_ms ...; "
-             "data/PROVENANCE.md (c)); get it by converting the HELP latency lists "
+      return "expected a NAS-Bench-201 latency table (index, arch_str, <device>_ms ...); "
+             "scripts/fetch_data.sh converts it from the HELP latency lists "
              "(github.com/HayeonLee/HELP, data/nasbench201/latency/*.pt)";
     case BenchFormat::Nb201ZcJson:
     case BenchFormat::Nb201ZcCsv:
       return "expected NASLib's NAS-Bench-201 zero-cost table {dataset: {\"(6 NASLib op ids)\": "
-             "{val_accuracy, synflow, ...}}} (data/PROVENANCE.md (c)); get it from "
+             "{val_accuracy, synflow, ...}}}; get it from "
              "github.com/automl/NASLib, file naslib/data/zc_nasbench201.json";
     case BenchFormat::MacroJson:
     case BenchFormat::MacroCsv:
       return "expected the NAS-Bench-Macro table {8-digit key: {test_acc, mean_acc, std, params, "
-             "flops}} (data/PROVENANCE.md (a)); get it from github.com/xiusu/NAS-Bench-Macro, "
+             "flops}}; get it from github.com/xiusu/NAS-Bench-Macro, "
              "file data/nas-bench-macro_cifar10.json";
     case BenchFormat::ChannelJson:
     case BenchFormat::ChannelCsv:
       return "expected a Channel-Bench-Macro table {7-digit key: {acc, mean, std, params, "
-             "flops}} (data/PROVENANCE.md (b)); get it from github.com/xiusu/Channel-Bench-Macro, "
+             "flops}}; get it from github.com/xiusu/Channel-Bench-Macro, "
              "files Results_ResNet.json and Results_MobileNet.json";
     case BenchFormat::Nb101ZcJson:
     case BenchFormat::Nb101ZcCsv:
       return "expected NASLib's NAS-Bench-101 zero-cost table {\"nasbench101\": {\"cifar10\": "
-             "{\"(56 ints)\": {val_accuracy, ...}}}} (data/PROVENANCE.md (d)); get it from "
+             "{\"(56 ints)\": {val_accuracy, ...}}}}; get it from "
              "github.com/automl/NASLib, file naslib/data/zc_nasbench101.json";
     case BenchFormat::Nb101Tfrecord:
       return "expected the official NAS-Bench-101 TFRecord file (records [module_hash, epochs, "

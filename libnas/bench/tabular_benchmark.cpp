@@ -372,7 +372,7 @@ std::shared_ptr<TabularBenchmark> open_benchmark(const std::string& name, const 
     }
   } else if (!file_exists(table_file)) {
     fail("{}: file not found (--benchmark-file of benchmark {}); pass an existing file in one of "
-         "the formats described in data/PROVENANCE.md",
+         "the formats the README's \"Benchmarks\" section lists",
          table_file, def.name);
   }
 

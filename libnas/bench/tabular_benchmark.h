@@ -144,6 +144,6 @@ std::string data_dir();
 std::string default_data_dir();
 // The one command that installs the benchmark tables, for "file not found" messages.
 inline constexpr const char* kInstallTables =
-    "scripts/fetch_data.sh --from DIR installs the tables from a copy";
+    "scripts/fetch_data.sh downloads, checks and installs the tables (--from DIR: from a copy)";
 
 }  // namespace nas

@@ -44,17 +44,18 @@ std::shared_ptr<NetworkImpl> build_network(const SearchSpace& space, const Arch&
        join(spaces_with_networks(), ", "));
 }
 
-int64_t param_count(const SearchSpace& space, const Arch& arch, const NetworkConfig& cfg) {
+std::optional<ModelStats> closed_form_stats(const SearchSpace& space, const Arch& arch,
+                                            const NetworkConfig& cfg) {
   const std::string name = space.name();
   if (name == "nb201") {
     const auto* nb201 = dynamic_cast<const Nb201Space*>(&space);
     NAS_CHECK(nb201 != nullptr, "nb201 network: expected the nb201 space, found space {}", name);
-    return nb201_network_stats(nb201->edge_ops(arch), cfg).params;
+    return nb201_network_stats(nb201->edge_ops(arch), cfg);
   }
   if (name == "macro") {
     const auto* macro = dynamic_cast<const MacroSpace*>(&space);
     NAS_CHECK(macro != nullptr, "macro network: expected the macro space, found space {}", name);
-    return macro_network_stats(macro->layer_ops(arch), cfg).params;
+    return macro_network_stats(macro->layer_ops(arch), cfg);
   }
   if (name == "channel-resnet" || name == "channel-mobilenet") {
     const auto* channel = dynamic_cast<const ChannelSpace*>(&space);
@@ -63,8 +64,15 @@ int64_t param_count(const SearchSpace& space, const Arch& arch, const NetworkCon
               "space {}",
               name);
     channel->validate(arch);
-    return channel_network_stats(channel->base(), channel->widths(arch), cfg).params;
+    return channel_network_stats(channel->base(), channel->widths(arch), cfg);
   }
+  return std::nullopt;
+}
+
+int64_t param_count(const SearchSpace& space, const Arch& arch, const NetworkConfig& cfg) {
+  if (const std::optional<ModelStats> stats = closed_form_stats(space, arch, cfg))
+    return stats->params;
+  const std::string name = space.name();
   if (name == "nao" || name == "nao-11" || name == "darts")
     return nasnet_param_count(space, arch, cfg);
   if (name == "nag") return nag_param_count(space, arch, cfg);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -34,8 +35,9 @@ struct TrainFlags {
 void add_flags(CLI::App& app, TrainFlags& f, const TrainToolSpec& spec) {
   f.o_arch = app.add_option("--arch", f.arch,
                             "Architecture: NAONet-A, NAONet-B, NAONet-WS, DARTS-V1, DARTS-V2, "
-                            "RS-NAG, ... a space's text form (40 ints for NAO cells), or random:SEED "
-                            "(a random architecture of --space)");
+                            "RS-NAG, ... a space's text form (40 ints for NAO cells), random:SEED "
+                            "(a random architecture of --space), or all (with --summary: every "
+                            "architecture of a finite --space, one JSON line each)");
   f.o_arch_file = app.add_option("--arch-file", f.arch_file,
                                  "File whose first non-comment line is the architecture");
   f.o_space = app.add_option("--space", f.space, "Search space of the arch (default: inferred)");
@@ -136,7 +138,33 @@ OrderedJson arch_json(const ResolvedArch& arch, const std::string& dataset,
   return j;
 }
 
+// --summary --arch all: one compact JSON line per architecture of the space, in its
+// enumeration order (what the NB201 table's params and FLOPs columns are derived from).
+int print_space_summary(const TrainJobConfig& job) {
+  NAS_CHECK(!job.space.empty(), "--arch all: name the space with --space NAME");
+  ResolvedArch arch;
+  arch.space = make_space(job.space);
+  const std::optional<uint64_t> size = arch.space->size();
+  NAS_CHECK(size.has_value(), "--arch all: space {} is not finite; give one architecture",
+            arch.space->name());
+  const NetworkConfig cfg = job_network_config(job, nullptr);
+  Progress progress("summary", static_cast<int64_t>(*size), "architectures");
+  int64_t done = 0;
+  arch.space->enumerate([&](const Arch& a) {
+    arch.arch = a;
+    arch.text = arch.space->format(a);
+    OrderedJson j = arch_json(arch, job.dataset, cfg);
+    const std::optional<ModelStats> exact = closed_form_stats(*arch.space, a, cfg);
+    j.update(stats_json(exact ? *exact : model_stats(*arch.space, a, cfg)));
+    std::printf("%s\n", j.dump().c_str());
+    progress.update(++done);
+  });
+  progress.finish();
+  return 0;
+}
+
 int print_summary(const TrainJobConfig& job) {
+  if (trim(job.arch) == "all" && job.arch_file.empty()) return print_space_summary(job);
   ResolvedArch arch = resolve_job_arch(job);
   const NetworkConfig cfg = job_network_config(job, nullptr);
   OrderedJson j = arch_json(arch, job.dataset, cfg);

@@ -1,11 +1,15 @@
-// scripts/fetch_data.sh --from DIR: installs a verified copy of the benchmark tables where the
-// tools find them, refuses a corrupted copy by name and installs nothing then.
+// scripts/fetch_data.sh: downloads the originals from a mirror laid out as the public repositories
+// serve them, converts the CSV tables byte for byte, resumes an interrupted download and refuses
+// a changed download by name; --from DIR installs a verified copy, refuses a corrupted one.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "libnas/util/file_io.h"
+#include "libnas/util/process.h"
 #include "test_util.h"
 
 namespace nas {
@@ -75,9 +79,87 @@ TEST(FetchData, RefusesACorruptedCopyByNameAndInstallsNothing) {
   ToolResult empty = run_script("fetch_data.sh", {"--from", dir.file("empty"), "--to", dir.file("x")});
   EXPECT_EQ(empty.exit_code, 1);
   EXPECT_NE(empty.err.find("holds none of the benchmark tables"), std::string::npos) << empty.err;
-  ToolResult bare = run_script("fetch_data.sh", {});
-  EXPECT_EQ(bare.exit_code, 2);
-  EXPECT_NE(bare.err.find("--from DIR"), std::string::npos) << bare.err;
+  ToolResult bad = run_script("fetch_data.sh", {"--form", copy});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("unknown option '--form'"), std::string::npos) << bad.err;
+}
+
+// The installed files (relative paths) under dir, downloads excluded.
+std::vector<std::string> installed_files(const std::string& dir) {
+  std::vector<std::string> out;
+  if (!fs::is_directory(dir)) return out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    const std::string rel = fs::relative(e.path(), dir).string();
+    if (e.is_regular_file() && rel.rfind(".downloads", 0) != 0) out.push_back(rel);
+  }
+  return out;
+}
+
+// Download mode end to end without a network: the data directory's tables laid out under
+// OWNER/REPO/COMMIT/PATH (HELP's .pt latency lists written from nb201_latency_help.csv's values by
+// test/scripts/make_data_mirror.py), read through file://. The CSV tables are converted from the
+// downloads, nb201_all.csv's params and FLOPs by train_cifar, and must equal the published ones
+// byte for byte (their sha256 is checked too). What a network adds: the pinned
+// raw.githubusercontent.com addresses themselves, which this cannot reach.
+TEST(FetchData, DownloadsConvertsAndResumes) {
+  NAS_REQUIRE_DATA(latency, "nas-bench-201/nb201_latency_help.csv");
+  NAS_REQUIRE_DATA(genius, "nas-bench-201/genius/nasbench201_cifar10.json");
+  NAS_REQUIRE_DATA(zc101, "nas-bench-101/naslib_zc/zc_nasbench101.json");
+  const std::string data = test::data_dir();
+  TempDir dir;
+  const std::string mirror = dir.file("mirror"), sources = dir.file("sources.txt");
+  const ProgramOutput made = run_program(
+      find_program("python3"), {std::string(NASGEN_SOURCE_DIR) + "/test/scripts/make_data_mirror.py",
+                                data, std::string(NASGEN_SOURCE_DIR) + "/scripts/fetch_data.sh",
+                                mirror, sources});
+  ASSERT_TRUE(made.ok()) << made.failure("make_data_mirror.py");
+  const std::string url = "file://" + mirror;
+
+  // One original missing from the mirror: named, nothing installed, the rest kept for a rerun.
+  const std::string zc101_mirrored =
+      mirror + "/automl/NASLib/22280f711aa782fe9157d1b4e5ce4f83f47ab908/naslib/data/zc_nasbench101.json";
+  ASSERT_TRUE(fs::exists(zc101_mirrored));
+  fs::rename(zc101_mirrored, dir.file("aside.json"));
+  const std::string to = dir.file("to");
+  ToolResult first = run_script("fetch_data.sh", {"--mirror", url, "--sources", sources, "--to", to});
+  EXPECT_EQ(first.exit_code, 1) << first.out << first.err;
+  EXPECT_NE(first.err.find("could not download " + url + "/automl/NASLib/"), std::string::npos)
+      << first.err;
+  EXPECT_NE(first.err.find("nothing installed"), std::string::npos) << first.err;
+  EXPECT_TRUE(installed_files(to).empty());
+
+  fs::rename(dir.file("aside.json"), zc101_mirrored);
+  ToolResult second = run_script("fetch_data.sh", {"--mirror", url, "--sources", sources, "--to", to});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  EXPECT_EQ(test::count_of(second.out, "] automl/NASLib@"), 1u) << "downloaded again:\n" << second.out;
+  EXPECT_EQ(test::count_of(second.out, "] HayeonLee/HELP@"), 0u) << second.out;
+  const std::vector<std::string> files = installed_files(to);
+  for (const std::string& rel : files)
+    EXPECT_TRUE(read_file(to + "/" + rel) == read_file(data + "/" + rel)) << rel << " differs";
+  for (const char* converted :
+       {"nas-bench-201/nb201_all.csv", "nas-bench-201/nb201_latency_help.csv",
+        "nas-bench-201/naslib_zc/zc_nasbench201.csv", "nas-bench-101/naslib_zc/zc_nasbench101.csv",
+        "hw-nas-bench/hwnasbench_nb201_cifar10_latency_subset.csv"})
+    EXPECT_NE(std::find(files.begin(), files.end(), converted), files.end()) << converted;
+  EXPECT_NE(second.out.find("installed " + std::to_string(files.size()) + " verified table(s) into " + to),
+            std::string::npos) << second.out;
+  EXPECT_FALSE(fs::exists(to + "/.downloads"));
+  {  // The tools read what was installed: NB201 with its params, FLOPs and latencies.
+    ScopedEnv env("NASGEN_DATA", to);
+    ToolResult g = run_tool("get_performance", {"--benchmark", "nb201-cifar10", "--arch", "421211", "--json"});
+    ASSERT_EQ(g.exit_code, 0) << g.err;
+    EXPECT_NE(g.out.find("\"latency_pixel3_ms\": 3.60584999"), std::string::npos) << g.out;
+    EXPECT_NE(g.out.find("129306"), std::string::npos) << g.out;
+  }
+
+  // The pinned list knows HELP's own files: the mirror's stand-ins are refused by name.
+  const std::string to2 = dir.file("to2");
+  ToolResult pinned = run_script("fetch_data.sh", {"--mirror", url, "--to", to2});
+  EXPECT_EQ(pinned.exit_code, 1);
+  EXPECT_NE(pinned.err.find("refused help/pixel3.pt from " + url + "/HayeonLee/HELP/"),
+            std::string::npos) << pinned.err;
+  EXPECT_NE(pinned.err.find("nothing installed"), std::string::npos) << pinned.err;
+  EXPECT_TRUE(installed_files(to2).empty());
 }
 
 }  // namespace

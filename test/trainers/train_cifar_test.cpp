@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <thread>
 
@@ -29,6 +31,41 @@ Json summary_of(const std::string& tool, std::vector<std::string> args) {
   auto r = run_tool(tool, args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return r.exit_code == 0 ? Json::parse(r.out) : Json::object();
+}
+
+// --summary --arch all: one JSON line per architecture of a finite space, in its order, with the
+// benchmark network's published counts (NB201 at C = 16, N = 5: PROVENANCE of nb201_all.csv).
+TEST(TrainCifarTool, SummaryOfEveryArchitectureOfASpace) {
+  auto r = run_tool("train_cifar", {"--space", "nb201", "--arch", "all", "--summary", "--channels",
+                                    "16", "--layers", "5", "--log-level", "warn"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines = split(trim(r.out), '\n');
+  ASSERT_EQ(lines.size(), 15625u);
+  int64_t min_params = INT64_MAX, max_params = 0;
+  double max_flops = 0;
+  for (const std::string& line : lines) {
+    const Json j = Json::parse(line);
+    min_params = std::min(min_params, j["params"].get<int64_t>());
+    max_params = std::max(max_params, j["params"].get<int64_t>());
+    max_flops = std::max(max_flops, j["flops"].get<double>());
+  }
+  EXPECT_EQ(min_params, 73306);
+  EXPECT_EQ(max_params, 1531546);
+  EXPECT_EQ(max_flops, 220119690.0);
+  const Json first = Json::parse(lines.front());
+  EXPECT_EQ(first["arch"], "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|");
+  auto arch0 = std::find_if(lines.begin(), lines.end(), [](const std::string& l) {
+    return l.find("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|") != std::string::npos;
+  });
+  ASSERT_NE(arch0, lines.end());
+  EXPECT_EQ(Json::parse(*arch0)["flops"], 15647370.0);
+
+  auto infinite = run_tool("train_cifar", {"--space", "nao", "--arch", "all", "--summary"});
+  EXPECT_EQ(infinite.exit_code, 2);
+  EXPECT_NE(infinite.err.find("space nao is not finite"), std::string::npos) << infinite.err;
+  auto no_space = run_tool("train_cifar", {"--arch", "all", "--summary"});
+  EXPECT_EQ(no_space.exit_code, 2);
+  EXPECT_NE(no_space.err.find("name the space with --space"), std::string::npos) << no_space.err;
 }
 
 TEST(TrainCifarTool, SummaryGivesTheReferenceParameterCounts) {

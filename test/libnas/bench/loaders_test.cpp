@@ -134,7 +134,8 @@ TEST(OpenBenchmark, MissingDefaultFileNamesItAndHowToGetIt) {
   EXPECT_TRUE(has(in16, "nas-bench-201/genius/nasbench201_imagenet.json: file not found")) << in16;
   EXPECT_TRUE(has(in16, "github.com/mingkai-zheng/GENIUS")) << in16;
   EXPECT_TRUE(has(in16, "--benchmark-file")) << in16;
-  EXPECT_TRUE(has(in16, "scripts/fetch_data.sh --from DIR")) << in16;
+  EXPECT_TRUE(has(in16, "scripts/fetch_data.sh downloads, checks and installs the tables"))
+      << in16;
   std::string mob = error_of([] { open_benchmark("channel-mob"); });
   EXPECT_TRUE(has(mob, "Results_MobileNet.json: file not found")) << mob;
   EXPECT_TRUE(has(mob, "github.com/xiusu/Channel-Bench-Macro")) << mob;
@@ -181,7 +182,7 @@ TEST(OpenBenchmark, CsvWithoutAColumnNamesTheColumn) {
   std::string msg = error_of([&] { open_benchmark("nb201-cifar100", path); });
   EXPECT_TRUE(has(msg, path + ": column c100_val_acc missing; expected the nb201_all.csv table"))
       << msg;
-  EXPECT_TRUE(has(msg, "data/PROVENANCE.md")) << msg;
+  EXPECT_TRUE(has(msg, "scripts/fetch_data.sh derives it")) << msg;
 
   std::string cut = dir.file("cut.csv");
   test::write_text(cut,

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -256,6 +257,38 @@ TEST(ParamCount, EqualsModelStats) {
         EXPECT_GT(stats.aux_params, 0) << name;
       }
     }
+  }
+}
+
+// closed_form_stats: the FLOPs of a counted forward too, at several widths, input sizes and class
+// counts, for every space that has it; the cell spaces have none.
+TEST(ParamCount, ClosedFormStatsEqualModelStats) {
+  Rng rng(11);
+  int compared = 0;
+  for (const auto& [name, archs] : std::vector<std::pair<std::string, int>>{
+           {"nb201", 60}, {"macro", 20}, {"channel-resnet", 6}, {"channel-mobilenet", 10}}) {
+    auto space = make_space(name);
+    for (int i = 0; i < archs; ++i) {
+      const Arch arch = space->sample(rng);
+      NetworkConfig cfg = config(name == "nb201" ? rng.uniform_int(2, 16) : 36,
+                                 name == "nb201" ? rng.uniform_int(1, 3) : 6,
+                                 rng.choice(std::vector<int64_t>{10, 100, 120}));
+      cfg.in_channels = rng.uniform_int(1, 3);
+      cfg.image_size = rng.choice(std::vector<int64_t>{16, 28, 32});
+      const std::optional<ModelStats> closed = closed_form_stats(*space, arch, cfg);
+      ASSERT_TRUE(closed.has_value()) << name;
+      const ModelStats built = model_stats(*space, arch, cfg);
+      EXPECT_EQ(closed->params, built.params) << name << " " << describe(cfg);
+      EXPECT_EQ(closed->flops, built.flops) << name << " " << describe(cfg);
+      EXPECT_EQ(closed->aux_params, 0);
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 96);
+  for (const char* name : {"nao", "nao-11", "darts", "nag"}) {
+    auto space = make_space(name);
+    EXPECT_FALSE(closed_form_stats(*space, space->sample(rng), config(4, 1, 10)).has_value())
+        << name;
   }
 }
 
