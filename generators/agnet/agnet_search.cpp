@@ -118,6 +118,19 @@ std::vector<double> cost_aware_scores(const std::vector<double>& objectives,
   return score;
 }
 
+// Reorders items by ascending priority (priority[i] belongs to items[i]), ties in their order.
+template <class T>
+void sort_by_priority(std::vector<T>& items, const std::vector<double>& priority) {
+  std::vector<size_t> order(items.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return priority[a] < priority[b]; });
+  std::vector<T> sorted;
+  sorted.reserve(items.size());
+  for (size_t i : order) sorted.push_back(std::move(items[i]));
+  items = std::move(sorted);
+}
+
 // Min-max scaling of values to [0, 1] (0.5 when they are all equal), and its inverse.
 struct MinMax {
   double lo = 0, hi = 0;
@@ -241,13 +254,11 @@ void AgNetSearch::fine_tune() {
   }
 
   // Surrogate targets: the objective (and the cost) scaled to [0, 1] over the answers.
-  const MinMax objective_scale(objectives);
-  const std::optional<MinMax> cost_scale =
-      cfg_.cost_aware ? std::optional<MinMax>(MinMax(costs)) : std::nullopt;
+  const MinMax objective_scale(objectives), cost_scale(costs);
   std::vector<float> targets;
   for (size_t i = 0; i < objectives.size(); ++i) {
     targets.push_back(objective_scale.scale(objectives[i]));
-    if (cost_scale) targets.push_back(cost_scale->scale(costs[i]));
+    if (cfg_.cost_aware) targets.push_back(cost_scale.scale(costs[i]));
   }
   const std::vector<double> weights =
       cfg_.cost_aware ? cost_aware_weights(objectives, costs, goal_.constraint.max, cfg_.joint,
@@ -323,8 +334,7 @@ void AgNetSearch::refill() {
     torch::manual_seed(mix64(seed_ ^ mix64(static_cast<uint64_t>(round) + 0x67656e65)));
     std::vector<double> costs;
     for (const auto& e : evaluated_) costs.push_back(e.cost);
-    const std::optional<MinMax> cost_scale =
-        cfg_.cost_aware ? std::optional<MinMax>(MinMax(costs)) : std::nullopt;
+    const MinMax cost_scale(costs);  // read only when cost-aware
     std::unordered_set<std::string> seen;
     for (int64_t size = 100; static_cast<int64_t>(found.size()) < cfg_.candidates &&
                              last_round_.generated < cfg_.max_generated;
@@ -342,7 +352,7 @@ void AgNetSearch::refill() {
         if (known_.count(h) || !seen.insert(h).second) continue;
         const auto row = static_cast<int64_t>(i);
         found.push_back({std::move(*archs[i]), std::move(h), p[row][0],
-                         cost_scale ? cost_scale->unscale(p[row][1]) : kMissing});
+                         cfg_.cost_aware ? cost_scale.unscale(p[row][1]) : kMissing});
       }
     }
     // More than asked: a random `candidates` of them, as the reference.
@@ -358,14 +368,9 @@ void AgNetSearch::refill() {
       archs.insert(archs.end(), local.begin(), local.end());
       const std::vector<double> scores = xgboost_scores(archs);
       for (size_t i = 0; i < found.size(); ++i) found[i].predicted = scores[i];
-      std::vector<size_t> order(local.size());
-      std::iota(order.begin(), order.end(), 0);
-      std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-        return scores[found.size() + a] > scores[found.size() + b];
-      });
-      std::vector<Arch> sorted;
-      for (size_t i : order) sorted.push_back(std::move(local[i]));
-      local = std::move(sorted);
+      std::vector<double> local_priority;
+      for (size_t i = found.size(); i < scores.size(); ++i) local_priority.push_back(-scores[i]);
+      sort_by_priority(local, local_priority);
     }
     // Best first: by the predicted objective, or (cost-aware) by the lowest cost-aware score.
     std::vector<double> priority;
@@ -380,13 +385,7 @@ void AgNetSearch::refill() {
     } else {
       for (const auto& f : found) priority.push_back(-f.predicted);
     }
-    std::vector<size_t> order(found.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return priority[a] < priority[b]; });
-    std::vector<Scored> sorted;
-    for (size_t i : order) sorted.push_back(std::move(found[i]));
-    found = std::move(sorted);
+    sort_by_priority(found, priority);
   }
   last_round_.candidates = static_cast<int64_t>(found.size());
   for (Arch& a : local) {
@@ -444,7 +443,7 @@ std::vector<double> AgNetSearch::xgboost_scores(const std::vector<Arch>& archs) 
   }
   // Bagging: member m fits a bootstrap resample drawn from (seed, answers, m).
   const auto n = static_cast<int64_t>(y.size());
-  std::vector<double> sum(archs.size(), 0.0), sum_sq(archs.size(), 0.0);
+  std::vector<std::vector<double>> members;
   for (int64_t m = 0; m < cfg_.ensemble; ++m) {
     Rng rng(mix64(seed_ ^ mix64(static_cast<uint64_t>(n) * 0x100 + static_cast<uint64_t>(m))));
     std::vector<int64_t> rows(static_cast<size_t>(n));
@@ -454,17 +453,29 @@ std::vector<double> AgNetSearch::xgboost_scores(const std::vector<Arch>& archs) 
       ys[static_cast<size_t>(i)] = y[static_cast<size_t>(rows[static_cast<size_t>(i)])];
     }
     trees_->fit(x.index_select(0, torch::tensor(rows)), ys);
-    const std::vector<double> p = trees_->predict(candidates);
-    for (size_t i = 0; i < p.size(); ++i) {
+    members.push_back(trees_->predict(candidates));
+  }
+  return ensemble_scores(members, cfg_.explore);
+}
+
+std::vector<double> AgNetSearch::ensemble_scores(
+    const std::vector<std::vector<double>>& member_predictions, double explore) {
+  NAS_CHECK(!member_predictions.empty(), "ensemble_scores: no member");
+  const size_t candidates = member_predictions.front().size();
+  std::vector<double> sum(candidates, 0.0), sum_sq(candidates, 0.0);
+  for (const auto& p : member_predictions) {
+    NAS_CHECK(p.size() == candidates, "ensemble_scores: members scored {} and {} candidates",
+              candidates, p.size());
+    for (size_t i = 0; i < candidates; ++i) {
       sum[i] += p[i];
       sum_sq[i] += p[i] * p[i];
     }
   }
-  std::vector<double> score(archs.size());
-  const auto k = static_cast<double>(cfg_.ensemble);
-  for (size_t i = 0; i < score.size(); ++i) {
+  std::vector<double> score(candidates);
+  const auto k = static_cast<double>(member_predictions.size());
+  for (size_t i = 0; i < candidates; ++i) {
     const double mu = sum[i] / k;
-    score[i] = mu + cfg_.explore * std::sqrt(std::max(0.0, sum_sq[i] / k - mu * mu));
+    score[i] = mu + explore * std::sqrt(std::max(0.0, sum_sq[i] / k - mu * mu));
   }
   return score;
 }

@@ -174,6 +174,10 @@ class AgNetSearch : public SeededQueueStrategy {
   static std::vector<double> cost_aware_weights(const std::vector<double>& objectives,
                                                 const std::vector<double>& costs, double max,
                                                 bool joint, double penalty, double factor);
+  // The bagged ensemble's optimistic score of each candidate: the members' mean prediction plus
+  // explore x their standard deviation (member_predictions[m][i]: member m on candidate i).
+  static std::vector<double> ensemble_scores(
+      const std::vector<std::vector<double>>& member_predictions, double explore);
 
  private:
   void refill() override;

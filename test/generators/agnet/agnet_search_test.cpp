@@ -107,6 +107,25 @@ TEST(AgNetSearch, RankWeightsAreOneOverHundredthOfNPlusRank) {
   EXPECT_DOUBLE_EQ(w[3], 1.0 / (0.05 + 4));  // NaN last
 }
 
+// agnet-xgb's bagged ensemble ranks optimistically: of two candidates with the same mean
+// prediction, the one its members disagree on ranks above the one they agree on (explore > 0),
+// and the spread is the members' population standard deviation.
+TEST(AgNetSearch, EnsembleRanksTheDisputedCandidateAboveTheAgreedOne) {
+  // Candidate 0: members say 0 and 2 (mean 1, std 1); candidate 1: 1 and 1; candidate 2: 1.5
+  // and 1.5.
+  const std::vector<std::vector<double>> members = {{0.0, 1.0, 1.5}, {2.0, 1.0, 1.5}};
+  const std::vector<double> optimistic = AgNetSearch::ensemble_scores(members, 1.0);
+  EXPECT_DOUBLE_EQ(optimistic[0], 2.0);
+  EXPECT_DOUBLE_EQ(optimistic[1], 1.0);
+  EXPECT_DOUBLE_EQ(optimistic[2], 1.5);
+  EXPECT_GT(optimistic[0], optimistic[2]);  // the spread outweighs a 0.5 higher mean
+  const std::vector<double> mean_only = AgNetSearch::ensemble_scores(members, 0.0);
+  EXPECT_DOUBLE_EQ(mean_only[0], mean_only[1]);
+  EXPECT_LT(mean_only[0], mean_only[2]);
+  EXPECT_DOUBLE_EQ(AgNetSearch::ensemble_scores(members, 0.5)[0], 1.5);
+  EXPECT_THROW(AgNetSearch::ensemble_scores({{1.0, 2.0}, {1.0}}, 1.0), Error);
+}
+
 // Every space with a graph view searches: proposals are valid (the Runner checks them), the
 // generator supplies them after the seeds, and what it proposes scores better on average than
 // the random seeds did.
