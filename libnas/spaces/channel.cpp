@@ -32,7 +32,18 @@ std::vector<std::vector<uint8_t>> chain_adjacency() {
 
 }  // namespace
 
-ChannelSpace::ChannelSpace(Base base) : base_(base) {}
+ChannelSpace::ChannelSpace(Base base) : CategoricalSpace(kNumPositions, kNumChoices), base_(base) {}
+
+std::vector<int> ChannelSpace::choice_indices(const Arch& arch) const {
+  std::vector<int> c = digits(arch);
+  for (int& v : c) --v;
+  return c;
+}
+Arch ChannelSpace::from_choice_indices(const std::vector<int>& indices) const {
+  std::vector<int> d = indices;
+  for (int& v : d) ++v;
+  return from_digits(d);
+}
 
 std::string ChannelSpace::name() const {
   return base_ == Base::ResNet ? "channel-resnet" : "channel-mobilenet";
@@ -188,50 +199,6 @@ Arch ChannelSpace::from_widths(const std::vector<int>& widths) const {
     digits[i] = d;
   }
   return from_digits(digits);
-}
-
-Arch ChannelSpace::sample(Rng& rng) const {
-  std::vector<int> d(kNumPositions);
-  for (auto& v : d) v = static_cast<int>(rng.uniform_int(1, kNumChoices));
-  return from_digits(d);
-}
-
-Arch ChannelSpace::mutate(const Arch& arch, Rng& rng) const {
-  auto d = digits(arch);
-  const auto i = static_cast<size_t>(rng.uniform_int(0, kNumPositions - 1));
-  // Draw from the other 3 digits so the result always differs.
-  int v = static_cast<int>(rng.uniform_int(1, kNumChoices - 1));
-  if (v >= d[i]) ++v;
-  d[i] = v;
-  return from_digits(d);
-}
-
-std::vector<Arch> ChannelSpace::neighbors(const Arch& arch) const {
-  const auto d = digits(arch);
-  std::vector<Arch> out;
-  out.reserve(kNumPositions * (kNumChoices - 1));
-  for (int i = 0; i < kNumPositions; ++i)
-    for (int v = 1; v <= kNumChoices; ++v) {
-      if (v == d[i]) continue;
-      auto next = d;
-      next[i] = v;
-      out.push_back(from_digits(next));
-    }
-  return out;
-}
-
-std::optional<uint64_t> ChannelSpace::size() const { return 16384; }
-
-void ChannelSpace::enumerate(const std::function<void(const Arch&)>& fn) const {
-  Arch arch = from_digits(std::vector<int>(kNumPositions, 1));
-  for (int index = 0; index < 16384; ++index) {
-    int rest = index;
-    for (int i = kNumPositions - 1; i >= 0; --i) {
-      arch.cells[0].ops[i + 1] = rest % kNumChoices + kLabelQuarter;
-      rest /= kNumChoices;
-    }
-    fn(arch);
-  }
 }
 
 const OpVocab& ChannelSpace::vocab() const {

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "libnas/spaces/search_space.h"
+#include "libnas/spaces/categorical_space.h"
 
 namespace nas {
 
-class ChannelSpace : public SearchSpace {
+class ChannelSpace : public CategoricalSpace {
  public:
   enum class Base { ResNet, MobileNet };
 
@@ -41,14 +41,11 @@ class ChannelSpace : public SearchSpace {
   // Writes the 7-digit key.
   std::string format(const Arch& arch) const override;
   void validate(const Arch& arch) const override;
-  Arch sample(Rng& rng) const override;
-  // Gives one position a different width.
-  Arch mutate(const Arch& arch, Rng& rng) const override;
-  // The 21 single-position changes, position by position, digits in increasing order.
-  std::vector<Arch> neighbors(const Arch& arch) const override;
-  std::optional<uint64_t> size() const override;
-  // All 16384 keys in lexicographic order (1111111, 1111112, ...).
-  void enumerate(const std::function<void(const Arch&)>& fn) const override;
+  // Sampling, mutation (one position gets another width), the 21 neighbours (position by
+  // position, digits in increasing order), the size and the enumeration (all 16384 keys in
+  // lexicographic order: 1111111, 1111112, ...) come from CategoricalSpace over digit - 1.
+  std::vector<int> choice_indices(const Arch& arch) const override;
+  Arch from_choice_indices(const std::vector<int>& indices) const override;
   const OpVocab& vocab() const override;
   int max_nodes() const override;
 

@@ -87,7 +87,12 @@ std::vector<int> canonical_ops(const std::vector<int>& ops) {
 
 }  // namespace
 
-MacroSpace::MacroSpace() = default;
+MacroSpace::MacroSpace() : CategoricalSpace(kNumLayers, kNumOps) {}
+
+std::vector<int> MacroSpace::choice_indices(const Arch& arch) const { return layer_ops(arch); }
+Arch MacroSpace::from_choice_indices(const std::vector<int>& indices) const {
+  return from_layer_ops(indices);
+}
 
 std::string MacroSpace::name() const { return "macro"; }
 
@@ -200,50 +205,6 @@ bool MacroSpace::is_canonical(const Arch& arch) const {
 }
 
 std::string MacroSpace::hash(const Arch& arch) const { return arch_hash(canonical(arch)); }
-
-Arch MacroSpace::sample(Rng& rng) const {
-  std::vector<int> ops(kNumLayers);
-  for (auto& op : ops) op = static_cast<int>(rng.uniform_int(0, kNumOps - 1));
-  return from_layer_ops(ops);
-}
-
-Arch MacroSpace::mutate(const Arch& arch, Rng& rng) const {
-  auto ops = layer_ops(arch);
-  const auto i = static_cast<size_t>(rng.uniform_int(0, kNumLayers - 1));
-  // Draw from the other 2 ops so the result always differs.
-  int op = static_cast<int>(rng.uniform_int(0, kNumOps - 2));
-  if (op >= ops[i]) ++op;
-  ops[i] = op;
-  return from_layer_ops(ops);
-}
-
-std::vector<Arch> MacroSpace::neighbors(const Arch& arch) const {
-  const auto ops = layer_ops(arch);
-  std::vector<Arch> out;
-  out.reserve(kNumLayers * (kNumOps - 1));
-  for (int i = 0; i < kNumLayers; ++i)
-    for (int op = 0; op < kNumOps; ++op) {
-      if (op == ops[i]) continue;
-      auto next = ops;
-      next[i] = op;
-      out.push_back(from_layer_ops(next));
-    }
-  return out;
-}
-
-std::optional<uint64_t> MacroSpace::size() const { return 6561; }
-
-void MacroSpace::enumerate(const std::function<void(const Arch&)>& fn) const {
-  Arch arch = from_layer_ops(std::vector<int>(kNumLayers, 0));
-  for (int index = 0; index < 6561; ++index) {
-    int rest = index;
-    for (int i = kNumLayers - 1; i >= 0; --i) {
-      arch.cells[0].ops[i + 1] = rest % kNumOps + kLabelIdentity;
-      rest /= kNumOps;
-    }
-    fn(arch);
-  }
-}
 
 const OpVocab& MacroSpace::vocab() const {
   static const OpVocab v{

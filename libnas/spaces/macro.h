@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "libnas/spaces/search_space.h"
+#include "libnas/spaces/categorical_space.h"
 
 namespace nas {
 
-class MacroSpace : public SearchSpace {
+class MacroSpace : public CategoricalSpace {
  public:
   static constexpr int kNumLayers = 8;
   static constexpr int kNumOps = 3;
@@ -49,14 +49,11 @@ class MacroSpace : public SearchSpace {
   // Writes the 8-digit key.
   std::string format(const Arch& arch) const override;
   void validate(const Arch& arch) const override;
-  Arch sample(Rng& rng) const override;
-  // Gives one layer a different op.
-  Arch mutate(const Arch& arch, Rng& rng) const override;
-  // The 16 single-layer changes, layer by layer, ops in id order.
-  std::vector<Arch> neighbors(const Arch& arch) const override;
-  std::optional<uint64_t> size() const override;
-  // All 6561 keys in lexicographic order (00000000, 00000001, ...).
-  void enumerate(const std::function<void(const Arch&)>& fn) const override;
+  // Sampling, mutation (one layer gets another op), the 16 neighbours (layer by layer, ops in
+  // id order), the size and the enumeration (all 6561 keys in lexicographic order: 00000000,
+  // 00000001, ...) come from CategoricalSpace over the op ids.
+  std::vector<int> choice_indices(const Arch& arch) const override;
+  Arch from_choice_indices(const std::vector<int>& indices) const override;
   const OpVocab& vocab() const override;
   int max_nodes() const override;
 

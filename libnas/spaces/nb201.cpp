@@ -141,7 +141,12 @@ std::vector<int> parse_nb201_string(const std::string& text) {
 
 }  // namespace
 
-Nb201Space::Nb201Space() = default;
+Nb201Space::Nb201Space() : CategoricalSpace(kNumEdges, kNumOps) {}
+
+std::vector<int> Nb201Space::choice_indices(const Arch& arch) const { return edge_ops(arch); }
+Arch Nb201Space::from_choice_indices(const std::vector<int>& indices) const {
+  return from_edge_ops(indices);
+}
 
 std::string Nb201Space::name() const { return "nb201"; }
 
@@ -255,51 +260,6 @@ std::string Nb201Space::digits(const Arch& arch) const {
   std::string out;
   for (int op : edge_ops(arch)) out += static_cast<char>('0' + op);
   return out;
-}
-
-Arch Nb201Space::sample(Rng& rng) const {
-  std::vector<int> ops(kNumEdges);
-  for (auto& op : ops) op = static_cast<int>(rng.uniform_int(0, kNumOps - 1));
-  return from_edge_ops(ops);
-}
-
-Arch Nb201Space::mutate(const Arch& arch, Rng& rng) const {
-  auto ops = edge_ops(arch);
-  const auto e = static_cast<size_t>(rng.uniform_int(0, kNumEdges - 1));
-  // Draw from the other 4 ops so the result always differs.
-  int op = static_cast<int>(rng.uniform_int(0, kNumOps - 2));
-  if (op >= ops[e]) ++op;
-  ops[e] = op;
-  return from_edge_ops(ops);
-}
-
-std::vector<Arch> Nb201Space::neighbors(const Arch& arch) const {
-  const auto ops = edge_ops(arch);
-  std::vector<Arch> out;
-  out.reserve(kNumEdges * (kNumOps - 1));
-  for (int e = 0; e < kNumEdges; ++e)
-    for (int op = 0; op < kNumOps; ++op) {
-      if (op == ops[e]) continue;
-      auto next = ops;
-      next[e] = op;
-      out.push_back(from_edge_ops(next));
-    }
-  return out;
-}
-
-std::optional<uint64_t> Nb201Space::size() const { return 15625; }
-
-void Nb201Space::enumerate(const std::function<void(const Arch&)>& fn) const {
-  std::vector<int> ops(kNumEdges, 0);
-  Arch arch = from_edge_ops(ops);
-  for (int index = 0; index < 15625; ++index) {
-    int rest = index;
-    for (int e = kNumEdges - 1; e >= 0; --e) {
-      arch.cells[0].ops[e + 1] = kOpToLabel[rest % kNumOps];
-      rest /= kNumOps;
-    }
-    fn(arch);
-  }
 }
 
 const OpVocab& Nb201Space::vocab() const {

@@ -9,11 +9,11 @@
 #include <utility>
 #include <vector>
 
-#include "libnas/spaces/search_space.h"
+#include "libnas/spaces/categorical_space.h"
 
 namespace nas {
 
-class Nb201Space : public SearchSpace {
+class Nb201Space : public CategoricalSpace {
  public:
   static constexpr int kNumEdges = 6;
   static constexpr int kNumOps = 5;
@@ -42,14 +42,11 @@ class Nb201Space : public SearchSpace {
   // Writes the NB201 string.
   std::string format(const Arch& arch) const override;
   void validate(const Arch& arch) const override;
-  Arch sample(Rng& rng) const override;
-  // Gives one edge a different op.
-  Arch mutate(const Arch& arch, Rng& rng) const override;
-  // The 24 single-edge changes, edge by edge, ops in id order.
-  std::vector<Arch> neighbors(const Arch& arch) const override;
-  std::optional<uint64_t> size() const override;
-  // All 15625 cells in lexicographic order of the 6 digits (000000, 000001, ...).
-  void enumerate(const std::function<void(const Arch&)>& fn) const override;
+  // Sampling, mutation (one edge gets another op), the 24 neighbours (edge by edge, ops in id
+  // order), the size and the enumeration (all 15625 cells in lexicographic order of the 6
+  // digits: 000000, 000001, ...) come from CategoricalSpace over the GENIUS op ids.
+  std::vector<int> choice_indices(const Arch& arch) const override;
+  Arch from_choice_indices(const std::vector<int>& indices) const override;
   const OpVocab& vocab() const override;
   int max_nodes() const override;
 
