@@ -111,8 +111,10 @@ def pinned_sources():
     """(save-as, repository, commit, path in the repository, size, sha256) of every download.
     A save-as under the data directory's layout is installed as downloaded; one under help/ is
     only read by a conversion."""
+    manifest = installed_manifest()
+
     def same(path, repo_commit, repo_path):
-        size, sha = installed_manifest()[path]
+        size, sha = manifest[path]
         return (path, repo_commit[0], repo_commit[1], repo_path, size, sha)
     rows = [
         same("nas-bench-macro/nas-bench-macro_cifar10.json", MACRO,
