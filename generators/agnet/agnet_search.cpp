@@ -26,11 +26,13 @@ AgNetSearchConfig AgNetSearchConfig::xgboost_defaults() {
   c.steer = false;
   c.epochs = 1;
   // Tuned on NB201 CIFAR-10 at 100 queries, seeds 0-19 (README): more candidates, a bagged
-  // ensemble ranking optimistically, and a local step.
+  // ensemble ranking optimistically, rounds of 8, and a local step with one rare change.
+  c.new_archs = 8;
   c.candidates = 300;
   c.ensemble = 5;
   c.explore = 1.0;
   c.local_archs = 3;
+  c.local_rare = 1;
   return c;
 }
 
@@ -74,6 +76,10 @@ void AgNetSearchConfig::validate(const std::string& where) const {
             "config key {}.ensemble: needs surrogate xgboost", where);
   NAS_CHECK(explore >= 0, "config key {}.explore: expected a value of at least 0, found {}", where,
             explore);
+  at_least(local_rare, 0, "local_rare");
+  NAS_CHECK(local_rare <= local_archs,
+            "config key {}.local_rare: expected at most local_archs ({}), found {}", where,
+            local_archs, local_rare);
   NAS_CHECK(local_archs <= new_archs,
             "config key {}.local_archs: expected at most new_archs ({}), found {}", where, new_archs,
             local_archs);
@@ -360,7 +366,8 @@ void AgNetSearch::refill() {
       rng_.shuffle(found);
       found.resize(static_cast<size_t>(cfg_.candidates));
     }
-    local = local_candidates();
+    const Arch* centre = nullptr;
+    local = local_candidates(&centre);
     if (trees_ && !(found.empty() && local.empty())) {
       // One fit scores the generated candidates and the local ones.
       std::vector<Arch> archs;
@@ -372,6 +379,7 @@ void AgNetSearch::refill() {
       for (size_t i = found.size(); i < scores.size(); ++i) local_priority.push_back(-scores[i]);
       sort_by_priority(local, local_priority);
     }
+    if (centre) promote_rare_changes(local, *centre);
     // Best first: by the predicted objective, or (cost-aware) by the lowest cost-aware score.
     std::vector<double> priority;
     if (cfg_.cost_aware) {
@@ -411,7 +419,8 @@ void AgNetSearch::refill() {
       last_round_.local, last_round_.random_fill, last_round_.seconds);
 }
 
-std::vector<Arch> AgNetSearch::local_candidates() {
+std::vector<Arch> AgNetSearch::local_candidates(const Arch** centre) {
+  *centre = nullptr;
   if (cfg_.local_archs == 0 || evaluated_.empty()) return {};
   // Around the best answer (cost-aware: the best within the bound) with unqueried neighbours.
   std::vector<std::pair<const Arch*, double>> answers;
@@ -419,7 +428,39 @@ std::vector<Arch> AgNetSearch::local_candidates() {
     if (cfg_.cost_aware && !(e.cost <= goal_.constraint.max)) continue;
     answers.emplace_back(&e.arch, e.objective);
   }
-  return unknown_neighbors_of_best(answers);
+  return unknown_neighbors_of_best(answers, centre);
+}
+
+void AgNetSearch::promote_rare_changes(std::vector<Arch>& local, const Arch& centre) {
+  const auto ranked = static_cast<size_t>(cfg_.local_archs - cfg_.local_rare);
+  if (cfg_.local_rare == 0 || local.size() <= ranked) return;
+  std::vector<Arch> answered;
+  for (const auto& e : evaluated_) answered.push_back(e.arch);
+  std::vector<Arch> rest(std::make_move_iterator(local.begin() + static_cast<std::ptrdiff_t>(ranked)),
+                         std::make_move_iterator(local.end()));
+  local.resize(ranked);
+  const std::vector<int64_t> counts =
+      change_counts(graph_features(*space_, answered), graph_features(*space_, rest),
+                    graph_features(*space_, {centre})[0]);
+  std::vector<double> priority(counts.begin(), counts.end());
+  sort_by_priority(rest, priority);
+  for (Arch& a : rest) local.push_back(std::move(a));
+}
+
+std::vector<int64_t> AgNetSearch::change_counts(const torch::Tensor& answers,
+                                                const torch::Tensor& candidates,
+                                                const torch::Tensor& centre) {
+  NAS_CHECK(answers.dim() == 2 && candidates.dim() == 2 && centre.dim() == 1 &&
+                answers.size(1) == centre.size(0) && candidates.size(1) == centre.size(0),
+            "change_counts: expected answers and candidates as rows of the centre's {} features",
+            centre.numel());
+  const int64_t n = answers.size(0);
+  // shared[m][j]: answers whose feature j equals candidate m's.
+  const torch::Tensor shared = answers.unsqueeze(0).eq(candidates.unsqueeze(1)).sum(1);
+  const torch::Tensor changed = candidates.ne(centre.unsqueeze(0));
+  const torch::Tensor counts =
+      torch::where(changed, shared, torch::full_like(shared, n)).amin(1).to(torch::kInt64).contiguous();
+  return std::vector<int64_t>(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + counts.numel());
 }
 
 std::vector<double> AgNetSearch::xgboost_scores(const std::vector<Arch>& archs) {

@@ -64,6 +64,7 @@ struct AgNetSearchConfig {
   double penalty = 1000.0;        // agnet-hw: rank multiplier over the bound
   int64_t surrogate_layers = 4;
   int64_t local_archs = 0;     // proposals per round from the best answer's neighbours
+  int64_t local_rare = 0;      // of those, chosen for the rarest change among the answers
   int64_t ensemble = 1;        // xgboost: trees fitted on bootstrap resamples
   double explore = 0.0;        // xgboost ensemble: rank by mean + explore * std
   std::string cache_dir;       // "" = $NASGEN_CACHE or ~/.cache/nasgen
@@ -105,6 +106,10 @@ struct AgNetSearchConfig {
       "(one change away; of the next best once all of the best's are queried), ranked by the "
       "trees with surrogate xgboost, else in random order: a local step the paper has not "
       "(0: none)");
+    v("local_rare", local_rare,
+      "of the local_archs, this many are the neighbours whose change the answers tried least "
+      "(fewest answers sharing a graph-view feature value the neighbour changes), so a change "
+      "the surrogate learned to avoid is still tried near the best (0: all ranked)");
     v("ensemble", ensemble,
       "with surrogate xgboost: this many boosted-tree models, each fitted on a bootstrap resample "
       "of the answers (1: one model on all of them)");
@@ -118,8 +123,8 @@ struct AgNetSearchConfig {
   }
   void validate(const std::string& where) const;
   // The defaults of `agnet-xgb`: the paper's (specs/agnet.md §3.3: the xgboost surrogate, no
-  // steering, one epoch a round) with 300 candidates, an ensemble of 5 (explore 1) and
-  // local_archs 3.
+  // steering, one epoch a round) with rounds of 8 (new_archs), 300 candidates, an ensemble of 5
+  // (explore 1), local_archs 3 and local_rare 1.
   static AgNetSearchConfig xgboost_defaults();
   // The defaults of `agnet-hw` (specs/agnet.md §3.5): cost_aware, alpha 0.95.
   static AgNetSearchConfig hardware_defaults();
@@ -178,6 +183,12 @@ class AgNetSearch : public SeededQueueStrategy {
   // explore x their standard deviation (member_predictions[m][i]: member m on candidate i).
   static std::vector<double> ensemble_scores(
       const std::vector<std::vector<double>>& member_predictions, double explore);
+  // How often the answers tried each candidate's change: per candidate (a row of
+  // `candidates`), the fewest answers (rows of `answers`) that share one of the feature values
+  // in which the candidate differs from `centre`; the number of answers when it differs in none.
+  static std::vector<int64_t> change_counts(const torch::Tensor& answers,
+                                            const torch::Tensor& candidates,
+                                            const torch::Tensor& centre);
 
  private:
   void refill() override;
@@ -195,8 +206,11 @@ class AgNetSearch : public SeededQueueStrategy {
   // boosted trees' on their graph view.
   std::vector<double> xgboost_scores(const std::vector<Arch>& archs);
   // The local step's candidates (local_archs > 0): the unqueried neighbours of the best answer
-  // that has any (cost-aware: within the bound), in random order.
-  std::vector<Arch> local_candidates();
+  // that has any (cost-aware: within the bound), in random order; `centre` is set to that answer.
+  std::vector<Arch> local_candidates(const Arch** centre);
+  // Moves the local_rare candidates with the rarest change (change_counts) right after the
+  // first local_archs - local_rare, keeping the order otherwise.
+  void promote_rare_changes(std::vector<Arch>& local, const Arch& centre);
 
   std::string name_;
   AgNetSearchConfig cfg_;

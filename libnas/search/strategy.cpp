@@ -171,7 +171,8 @@ std::vector<Arch> SeededQueueStrategy::unknown_neighbors(const Arch& arch) {
 }
 
 std::vector<Arch> SeededQueueStrategy::unknown_neighbors_of_best(
-    const std::vector<std::pair<const Arch*, double>>& answers) {
+    const std::vector<std::pair<const Arch*, double>>& answers, const Arch** centre) {
+  if (centre) *centre = nullptr;
   std::vector<size_t> order(answers.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
@@ -179,7 +180,10 @@ std::vector<Arch> SeededQueueStrategy::unknown_neighbors_of_best(
   });
   for (size_t i : order) {
     std::vector<Arch> out = unknown_neighbors(*answers[i].first);
-    if (!out.empty()) return out;
+    if (!out.empty()) {
+      if (centre) *centre = answers[i].first;
+      return out;
+    }
   }
   return {};
 }

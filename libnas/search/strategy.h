@@ -104,9 +104,10 @@ class SeededQueueStrategy : public Strategy {
   std::vector<Arch> unknown_neighbors(const Arch& arch);
   // The local step's pool: unknown_neighbors of the best of `answers` (by objective, first
   // answered first among equals) that still has any, so the step moves on to the next best once
-  // every neighbour of the best is known. Empty when no answer has an unknown neighbour.
+  // every neighbour of the best is known. Empty when no answer has an unknown neighbour. With
+  // `centre`, it is set to the answer the pool is around (nullptr when the pool is empty).
   std::vector<Arch> unknown_neighbors_of_best(
-      const std::vector<std::pair<const Arch*, double>>& answers);
+      const std::vector<std::pair<const Arch*, double>>& answers, const Arch** centre = nullptr);
   // One random proposal (known or not) when queue_ is empty, so a run that only repeats itself
   // still gets an answer and the Runner can stop it; returns how many it appended (0 or 1).
   int64_t ensure_proposal();

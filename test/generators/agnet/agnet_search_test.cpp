@@ -126,6 +126,27 @@ TEST(AgNetSearch, EnsembleRanksTheDisputedCandidateAboveTheAgreedOne) {
   EXPECT_THROW(AgNetSearch::ensemble_scores({{1.0, 2.0}, {1.0}}, 1.0), Error);
 }
 
+TEST(AgNetSearch, ChangeCountIsTheRarestValueACandidateChangesToAmongTheAnswers) {
+  auto rows = [](std::vector<std::vector<float>> v) {
+    std::vector<torch::Tensor> r;
+    for (auto& x : v) r.push_back(torch::tensor(x));
+    return torch::stack(r);
+  };
+  const torch::Tensor answers = rows({{1, 0, 0}, {1, 0, 0}, {1, 1, 0}, {0, 1, 1}});
+  const torch::Tensor centre = torch::tensor(std::vector<float>{1, 0, 0});
+  const torch::Tensor candidates = rows({
+      {0, 0, 0},  // feature 0 to 0: one answer has it
+      {1, 1, 0},  // feature 1 to 1: two answers
+      {1, 0, 1},  // feature 2 to 1: one answer
+      {0, 1, 0},  // both changes: the rarer of 1 and 2
+      {1, 2, 0},  // a value no answer has
+      {1, 0, 0},  // no change: every answer counts
+  });
+  EXPECT_EQ(AgNetSearch::change_counts(answers, candidates, centre),
+            (std::vector<int64_t>{1, 2, 1, 1, 0, 4}));
+  EXPECT_THROW(AgNetSearch::change_counts(answers, rows({{1, 0}}), centre), Error);
+}
+
 // Every space with a graph view searches: proposals are valid (the Runner checks them), the
 // generator supplies them after the seeds, and what it proposes scores better on average than
 // the random seeds did.
@@ -196,6 +217,9 @@ TEST(AgNetSearch, LocalStepProposesNeighboursOfTheBestAnswerFirst) {
   }
   YAML::Node bad = small_agnet(tmp.path());
   bad["local_archs"] = 9;  // more than new_archs (8)
+  EXPECT_THROW(make_strategy("agnet", bad, space, 0), Error);
+  bad["local_archs"] = 2;
+  bad["local_rare"] = 3;  // more than local_archs
   EXPECT_THROW(make_strategy("agnet", bad, space, 0), Error);
 }
 

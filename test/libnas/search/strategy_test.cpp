@@ -22,6 +22,7 @@ class OpenQueue : public SeededQueueStrategy {
     for (const auto& k : known) known_.insert(k);
   }
   std::string name() const override { return "open"; }
+  std::string centre;  // the answer the last neighbors_of_best pool was around ("" for none)
   void tell(const std::vector<Trial>&) override {}
   std::set<std::string> neighbors_of_best(const std::vector<std::pair<std::string, double>>& answers) {
     std::vector<Arch> archs;
@@ -29,9 +30,12 @@ class OpenQueue : public SeededQueueStrategy {
     std::vector<std::pair<const Arch*, double>> in;
     for (size_t i = 0; i < archs.size(); ++i) in.emplace_back(&archs[i], answers[i].second);
     std::set<std::string> out;
-    for (const Arch& a : unknown_neighbors_of_best(in)) {
+    const Arch* centre_arch = nullptr;
+    for (const Arch& a : unknown_neighbors_of_best(in, &centre_arch)) {
       EXPECT_TRUE(out.insert(space_->format(a)).second) << "proposed twice: " << space_->format(a);
     }
+    EXPECT_EQ(centre_arch == nullptr, out.empty());
+    centre = centre_arch ? space_->format(*centre_arch) : "";
     return out;
   }
 
@@ -47,6 +51,7 @@ TEST(SeededQueueStrategy, LocalPoolIsTheBestAnswersUnknownNeighbours) {
   // "000" is the best; of its neighbours 100, 010, 001 the last is known.
   EXPECT_EQ(q.neighbors_of_best({{"111", 50.0}, {"000", 90.0}, {"110", 70.0}}),
             (std::set<std::string>{"100", "010"}));
+  EXPECT_EQ(q.centre, "000");
 }
 
 TEST(SeededQueueStrategy, LocalPoolMovesToTheNextBestOnceTheBestsNeighboursAreKnown) {
@@ -55,6 +60,7 @@ TEST(SeededQueueStrategy, LocalPoolMovesToTheNextBestOnceTheBestsNeighboursAreKn
   OpenQueue q(tiny(), {"000", "100", "010", "001", "111", "110"});
   EXPECT_EQ(q.neighbors_of_best({{"111", 80.0}, {"000", 90.0}, {"001", 60.0}}),
             (std::set<std::string>{"011", "101"}));
+  EXPECT_EQ(q.centre, "111");
 }
 
 TEST(SeededQueueStrategy, LocalPoolRanksMissingObjectivesLastAndTiesByOrder) {
@@ -70,6 +76,7 @@ TEST(SeededQueueStrategy, LocalPoolRanksMissingObjectivesLastAndTiesByOrder) {
 TEST(SeededQueueStrategy, LocalPoolIsEmptyWhenEveryNeighbourIsKnown) {
   OpenQueue q(tiny(), {"000", "100", "010", "001", "111", "011", "101", "110"});
   EXPECT_TRUE(q.neighbors_of_best({{"000", 90.0}, {"111", 80.0}}).empty());
+  EXPECT_EQ(q.centre, "");
   EXPECT_TRUE(q.neighbors_of_best({}).empty());
 }
 
