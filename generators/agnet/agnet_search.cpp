@@ -270,10 +270,8 @@ void AgNetSearch::fine_tune() {
       cfg_.cost_aware ? cost_aware_weights(objectives, costs, goal_.constraint.max, cfg_.joint,
                                            cfg_.penalty, cfg_.weight_factor)
                       : rank_weights(objectives, cfg_.weight_factor);
-  std::vector<Arch> archs;
-  for (const auto& e : evaluated_) archs.push_back(e.arch);
   const torch::Device device = model_->parameters().front().device();
-  const GraphTargets all = graph_targets(*space_, archs, device);
+  const GraphTargets all = graph_targets(*space_, answered_archs(), device);
   const torch::Tensor all_t = torch::tensor(targets).view({n, -1}).to(device);
   const torch::Tensor all_w = torch::tensor(std::vector<float>(weights.begin(), weights.end())).to(device);
 
@@ -448,13 +446,11 @@ std::vector<Arch> AgNetSearch::local_candidates(const Arch** centre) {
 void AgNetSearch::promote_rare_changes(std::vector<Arch>& local, const Arch& centre) {
   const auto ranked = static_cast<size_t>(cfg_.local_archs - cfg_.local_rare);
   if (cfg_.local_rare == 0 || local.size() <= ranked) return;
-  std::vector<Arch> answered;
-  for (const auto& e : evaluated_) answered.push_back(e.arch);
   std::vector<Arch> rest(std::make_move_iterator(local.begin() + static_cast<std::ptrdiff_t>(ranked)),
                          std::make_move_iterator(local.end()));
   local.resize(ranked);
   const std::vector<int64_t> counts =
-      change_counts(graph_features(*space_, answered), graph_features(*space_, rest),
+      change_counts(graph_features(*space_, answered_archs()), graph_features(*space_, rest),
                     graph_features(*space_, {centre})[0]);
   std::vector<double> priority(counts.begin(), counts.end());
   sort_by_priority(rest, priority);
@@ -477,25 +473,24 @@ std::vector<int64_t> AgNetSearch::change_counts(const torch::Tensor& answers,
   return std::vector<int64_t>(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + counts.numel());
 }
 
+std::vector<Arch> AgNetSearch::answered_archs() const {
+  std::vector<Arch> out;
+  for (const auto& e : evaluated_) out.push_back(e.arch);
+  return out;
+}
+
 std::vector<double> AgNetSearch::cost_tree_predictions(const std::vector<Arch>& archs) {
-  std::vector<Arch> answered;
   std::vector<double> cost;
-  for (const auto& e : evaluated_) {
-    answered.push_back(e.arch);
-    cost.push_back(e.cost);
-  }
-  cost_trees_->fit(graph_features(*space_, answered), cost);
+  for (const auto& e : evaluated_) cost.push_back(e.cost);
+  cost_trees_->fit(graph_features(*space_, answered_archs()), cost);
   return cost_trees_->predict(graph_features(*space_, archs));
 }
 
 std::vector<double> AgNetSearch::xgboost_scores(const std::vector<Arch>& archs) {
   // Refitted from scratch on everything answered, targets standardised (specs/agnet.md §3.3).
-  std::vector<Arch> answered;
+  const std::vector<Arch> answered = answered_archs();
   std::vector<double> y;
-  for (const auto& e : evaluated_) {
-    answered.push_back(e.arch);
-    y.push_back(e.objective);
-  }
+  for (const auto& e : evaluated_) y.push_back(e.objective);
   double mean = 0, var = 0;
   for (double v : y) mean += v / static_cast<double>(y.size());
   for (double v : y) var += (v - mean) * (v - mean) / static_cast<double>(y.size());

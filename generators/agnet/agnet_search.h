@@ -206,6 +206,8 @@ class AgNetSearch : public SeededQueueStrategy {
   // Candidates' surrogate scores: the MLP's on the logits they were sampled from, or the
   // boosted trees' on their graph view.
   std::vector<double> xgboost_scores(const std::vector<Arch>& archs);
+  // The architectures of evaluated_, in order.
+  std::vector<Arch> answered_archs() const;
   // Cost-aware with the trees: the constrained metric of `archs` as predicted by boosted trees
   // refitted on every answer's graph view.
   std::vector<double> cost_tree_predictions(const std::vector<Arch>& archs);
