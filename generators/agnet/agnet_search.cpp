@@ -16,6 +16,7 @@
 #include "libnas/util/file_io.h"
 #include "libnas/util/log.h"
 #include "predictors/features.h"
+#include "predictors/ranking.h"
 #include "predictors/xgboost.h"
 
 namespace nas::agnet {
@@ -391,7 +392,9 @@ void AgNetSearch::refill() {
       }
       sort_by_priority(local, local_priority);
     }
-    if (centre) promote_rare_changes(local, *centre);
+    if (centre && cfg_.local_rare > 0)
+      promote_rare_changes(*space_, answered_archs(), *centre,
+                           static_cast<size_t>(cfg_.local_archs - cfg_.local_rare), local);
     // Best first: by the predicted objective, or (cost-aware) by the lowest cost-aware score.
     std::vector<double> priority;
     if (cfg_.cost_aware) {
@@ -443,36 +446,6 @@ std::vector<Arch> AgNetSearch::local_candidates(const Arch** centre) {
   return unknown_neighbors_of_best(answers, centre);
 }
 
-void AgNetSearch::promote_rare_changes(std::vector<Arch>& local, const Arch& centre) {
-  const auto ranked = static_cast<size_t>(cfg_.local_archs - cfg_.local_rare);
-  if (cfg_.local_rare == 0 || local.size() <= ranked) return;
-  std::vector<Arch> rest(std::make_move_iterator(local.begin() + static_cast<std::ptrdiff_t>(ranked)),
-                         std::make_move_iterator(local.end()));
-  local.resize(ranked);
-  const std::vector<int64_t> counts =
-      change_counts(graph_features(*space_, answered_archs()), graph_features(*space_, rest),
-                    graph_features(*space_, {centre})[0]);
-  std::vector<double> priority(counts.begin(), counts.end());
-  sort_by_priority(rest, priority);
-  for (Arch& a : rest) local.push_back(std::move(a));
-}
-
-std::vector<int64_t> AgNetSearch::change_counts(const torch::Tensor& answers,
-                                                const torch::Tensor& candidates,
-                                                const torch::Tensor& centre) {
-  NAS_CHECK(answers.dim() == 2 && candidates.dim() == 2 && centre.dim() == 1 &&
-                answers.size(1) == centre.size(0) && candidates.size(1) == centre.size(0),
-            "change_counts: expected answers and candidates as rows of the centre's {} features",
-            centre.numel());
-  const int64_t n = answers.size(0);
-  // shared[m][j]: answers whose feature j equals candidate m's.
-  const torch::Tensor shared = answers.unsqueeze(0).eq(candidates.unsqueeze(1)).sum(1);
-  const torch::Tensor changed = candidates.ne(centre.unsqueeze(0));
-  const torch::Tensor counts =
-      torch::where(changed, shared, torch::full_like(shared, n)).amin(1).to(torch::kInt64).contiguous();
-  return std::vector<int64_t>(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + counts.numel());
-}
-
 std::vector<Arch> AgNetSearch::answered_archs() const {
   std::vector<Arch> out;
   for (const auto& e : evaluated_) out.push_back(e.arch);
@@ -488,57 +461,10 @@ std::vector<double> AgNetSearch::cost_tree_predictions(const std::vector<Arch>& 
 
 std::vector<double> AgNetSearch::xgboost_scores(const std::vector<Arch>& archs) {
   // Refitted from scratch on everything answered, targets standardised (specs/agnet.md §3.3).
-  const std::vector<Arch> answered = answered_archs();
   std::vector<double> y;
   for (const auto& e : evaluated_) y.push_back(e.objective);
-  double mean = 0, var = 0;
-  for (double v : y) mean += v / static_cast<double>(y.size());
-  for (double v : y) var += (v - mean) * (v - mean) / static_cast<double>(y.size());
-  const double sd = var > 0 ? std::sqrt(var) : 1.0;
-  for (double& v : y) v = (v - mean) / sd;
-  const torch::Tensor x = graph_features(*space_, answered);
-  const torch::Tensor candidates = graph_features(*space_, archs);
-  if (cfg_.ensemble == 1) {
-    trees_->fit(x, y);
-    return trees_->predict(candidates);
-  }
-  // Bagging: member m fits a bootstrap resample drawn from (seed, answers, m).
-  const auto n = static_cast<int64_t>(y.size());
-  std::vector<std::vector<double>> members;
-  for (int64_t m = 0; m < cfg_.ensemble; ++m) {
-    Rng rng(mix64(seed_ ^ mix64(static_cast<uint64_t>(n) * 0x100 + static_cast<uint64_t>(m))));
-    std::vector<int64_t> rows(static_cast<size_t>(n));
-    std::vector<double> ys(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-      rows[static_cast<size_t>(i)] = rng.uniform_int(0, n - 1);
-      ys[static_cast<size_t>(i)] = y[static_cast<size_t>(rows[static_cast<size_t>(i)])];
-    }
-    trees_->fit(x.index_select(0, torch::tensor(rows)), ys);
-    members.push_back(trees_->predict(candidates));
-  }
-  return ensemble_scores(members, cfg_.explore);
-}
-
-std::vector<double> AgNetSearch::ensemble_scores(
-    const std::vector<std::vector<double>>& member_predictions, double explore) {
-  NAS_CHECK(!member_predictions.empty(), "ensemble_scores: no member");
-  const size_t candidates = member_predictions.front().size();
-  std::vector<double> sum(candidates, 0.0), sum_sq(candidates, 0.0);
-  for (const auto& p : member_predictions) {
-    NAS_CHECK(p.size() == candidates, "ensemble_scores: members scored {} and {} candidates",
-              candidates, p.size());
-    for (size_t i = 0; i < candidates; ++i) {
-      sum[i] += p[i];
-      sum_sq[i] += p[i] * p[i];
-    }
-  }
-  std::vector<double> score(candidates);
-  const auto k = static_cast<double>(member_predictions.size());
-  for (size_t i = 0; i < candidates; ++i) {
-    const double mu = sum[i] / k;
-    score[i] = mu + explore * std::sqrt(std::max(0.0, sum_sq[i] / k - mu * mu));
-  }
-  return score;
+  return bagged_scores(*trees_, graph_features(*space_, answered_archs()), standardized(std::move(y)),
+                       graph_features(*space_, archs), cfg_.ensemble, cfg_.explore, seed_);
 }
 
 namespace {

@@ -180,16 +180,6 @@ class AgNetSearch : public SeededQueueStrategy {
   static std::vector<double> cost_aware_weights(const std::vector<double>& objectives,
                                                 const std::vector<double>& costs, double max,
                                                 bool joint, double penalty, double factor);
-  // The bagged ensemble's optimistic score of each candidate: the members' mean prediction plus
-  // explore x their standard deviation (member_predictions[m][i]: member m on candidate i).
-  static std::vector<double> ensemble_scores(
-      const std::vector<std::vector<double>>& member_predictions, double explore);
-  // How often the answers tried each candidate's change: per candidate (a row of
-  // `candidates`), the fewest answers (rows of `answers`) that share one of the feature values
-  // in which the candidate differs from `centre`; the number of answers when it differs in none.
-  static std::vector<int64_t> change_counts(const torch::Tensor& answers,
-                                            const torch::Tensor& candidates,
-                                            const torch::Tensor& centre);
 
  private:
   void refill() override;
@@ -214,9 +204,6 @@ class AgNetSearch : public SeededQueueStrategy {
   // The local step's candidates (local_archs > 0): the unqueried neighbours of the best answer
   // that has any (cost-aware: within the bound), in random order; `centre` is set to that answer.
   std::vector<Arch> local_candidates(const Arch** centre);
-  // Moves the local_rare candidates with the rarest change (change_counts) right after the
-  // first local_archs - local_rare, keeping the order otherwise.
-  void promote_rare_changes(std::vector<Arch>& local, const Arch& centre);
 
   std::string name_;
   AgNetSearchConfig cfg_;

@@ -122,43 +122,6 @@ TEST(AgNetSearch, RankWeightsAreOneOverHundredthOfNPlusRank) {
 // agnet-xgb's bagged ensemble ranks optimistically: of two candidates with the same mean
 // prediction, the one its members disagree on ranks above the one they agree on (explore > 0),
 // and the spread is the members' population standard deviation.
-TEST(AgNetSearch, EnsembleRanksTheDisputedCandidateAboveTheAgreedOne) {
-  // Candidate 0: members say 0 and 2 (mean 1, std 1); candidate 1: 1 and 1; candidate 2: 1.5
-  // and 1.5.
-  const std::vector<std::vector<double>> members = {{0.0, 1.0, 1.5}, {2.0, 1.0, 1.5}};
-  const std::vector<double> optimistic = AgNetSearch::ensemble_scores(members, 1.0);
-  EXPECT_DOUBLE_EQ(optimistic[0], 2.0);
-  EXPECT_DOUBLE_EQ(optimistic[1], 1.0);
-  EXPECT_DOUBLE_EQ(optimistic[2], 1.5);
-  EXPECT_GT(optimistic[0], optimistic[2]);  // the spread outweighs a 0.5 higher mean
-  const std::vector<double> mean_only = AgNetSearch::ensemble_scores(members, 0.0);
-  EXPECT_DOUBLE_EQ(mean_only[0], mean_only[1]);
-  EXPECT_LT(mean_only[0], mean_only[2]);
-  EXPECT_DOUBLE_EQ(AgNetSearch::ensemble_scores(members, 0.5)[0], 1.5);
-  EXPECT_THROW(AgNetSearch::ensemble_scores({{1.0, 2.0}, {1.0}}, 1.0), Error);
-}
-
-TEST(AgNetSearch, ChangeCountIsTheRarestValueACandidateChangesToAmongTheAnswers) {
-  auto rows = [](std::vector<std::vector<float>> v) {
-    std::vector<torch::Tensor> r;
-    for (auto& x : v) r.push_back(torch::tensor(x));
-    return torch::stack(r);
-  };
-  const torch::Tensor answers = rows({{1, 0, 0}, {1, 0, 0}, {1, 1, 0}, {0, 1, 1}});
-  const torch::Tensor centre = torch::tensor(std::vector<float>{1, 0, 0});
-  const torch::Tensor candidates = rows({
-      {0, 0, 0},  // feature 0 to 0: one answer has it
-      {1, 1, 0},  // feature 1 to 1: two answers
-      {1, 0, 1},  // feature 2 to 1: one answer
-      {0, 1, 0},  // both changes: the rarer of 1 and 2
-      {1, 2, 0},  // a value no answer has
-      {1, 0, 0},  // no change: every answer counts
-  });
-  EXPECT_EQ(AgNetSearch::change_counts(answers, candidates, centre),
-            (std::vector<int64_t>{1, 2, 1, 1, 0, 4}));
-  EXPECT_THROW(AgNetSearch::change_counts(answers, rows({{1, 0}}), centre), Error);
-}
-
 // agnet-hw's second set of trees learns the constrained metric: after the random seeds its
 // proposals are over the bound (met by a quarter of random cells) far less often than those of
 // agnet-xgb, which searches under the same bound without modelling the cost.
