@@ -6,6 +6,7 @@
 #include "generators/llm/llm_search.h"
 #include "generators/nag/nag_search.h"
 #include "generators/nao/nao_search.h"
+#include "predictors/predictor_search.h"
 
 namespace nas {
 
@@ -16,6 +17,7 @@ void register_generators() {
     nag::register_nag_strategy();
     agnet::register_agnet_strategy();
     llm::register_llm_strategy();
+    register_predictor_strategy();
   });
 }
 

@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
   int64_t budget = 0, batch_size = 1;
   double budget_seconds = 0;
   bool list = false;
-  auto* o_strategy = app.add_option("--strategy", strategy, "Strategy, or several: rea,random,local,nao,nag,agnet,agnet-xgb,agnet-hw,llm (--list)");
+  auto* o_strategy = app.add_option("--strategy", strategy, "Strategy, or several: rea,random,local,nao,nag,agnet,agnet-xgb,agnet-hw,llm,predictor (--list)");
   auto* o_benchmark = app.add_option("--benchmark", benchmark, "Tabular benchmark, e.g. nb201-cifar10");
   auto* o_file = app.add_option("--benchmark-file", benchmark_file, "Benchmark data file");
   auto* o_budget = app.add_option("--budget", budget, "Evaluations (queries) per run");

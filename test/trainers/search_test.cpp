@@ -274,7 +274,7 @@ TEST(SearchTool, EveryStrategySearchesUnderAConstraint) {
     model.add(ScriptedEndpoint::reply(fmt::format("Try this one: [{}]", fmt::join(ops, ", "))));
   }
   std::vector<std::string> args = {
-      "--strategy", "random,rea,local,nao,nag,agnet,agnet-xgb,agnet-hw,llm", "--benchmark",
+      "--strategy", "random,rea,local,nao,nag,agnet,agnet-xgb,agnet-hw,llm,predictor", "--benchmark",
       "nb201-cifar10", "--budget", "40", "--seeds", "0:1", "--batch-size", "4", "--out", out,
       "--set", "constraint.metric=latency_pixel3_ms", "--set", fmt::format("constraint.max={}", bound),
       "--set", "plot=false", "--set", "llm.endpoint=" + model.url(), "--set", "llm.api_key_env="};
@@ -284,7 +284,7 @@ TEST(SearchTool, EveryStrategySearchesUnderAConstraint) {
   Json summary = Json::parse(test::read_text(out + "/summary.json"));
   EXPECT_NEAR(summary["oracle"]["val_acc"].get<double>(), 90.834, 1e-3);  // the best within it
   for (const std::string s :
-       {"random", "rea", "local", "nao", "nag", "agnet", "agnet-xgb", "agnet-hw", "llm"}) {
+       {"random", "rea", "local", "nao", "nag", "agnet", "agnet-xgb", "agnet-hw", "llm", "predictor"}) {
     const std::string dir = out + "/" + s + "/seed_0";
     Json result = Json::parse(test::read_text(dir + "/result.json"));
     ASSERT_TRUE(result["best"].is_object()) << s;
