@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "generators/generators.h"
 #include "libnas/bench/tabular_benchmark.h"
 #include "libnas/search/evaluator.h"
@@ -66,6 +68,29 @@ TEST(PredictorSearch, RoundsStartWithNeighboursOfTheBestAndRankTheRestOfTheSpace
   EXPECT_EQ(info.ranked, 256 - 32);  // all but the 32 answered before the round
   EXPECT_EQ(info.local, 3);
   EXPECT_EQ(info.random_fill, 0);
+}
+
+// A space too large to rank whole: each round ranks `samples` distinct unqueried random
+// architectures, and the search still beats its random seeds.
+TEST(PredictorSearch, SamplesALargeSpace) {
+  register_generators();
+  auto space = std::make_shared<test::ToySpace>(6, 4);  // 4096 architectures
+  auto eval = std::make_shared<test::ToyEvaluator>(std::vector<int>{1, 2, 3, 0, 1, 2});
+  RunConfig rc;
+  rc.budget = 48;
+  rc.batch_size = 8;
+  Runner runner(rc, space,
+                make_strategy("predictor", section({{"max_enumerate", "1000"}, {"samples", "300"}}), space, 5),
+                eval);
+  runner.on_step([](int64_t, double) {});
+  const RunResult r = runner.run();
+  ASSERT_EQ(r.trials.size(), 48u);
+  const auto& info = dynamic_cast<PredictorSearch&>(runner.strategy()).last_round();
+  EXPECT_EQ(info.ranked, 300);
+  EXPECT_EQ(info.local, 3);
+  double seeds_best = r.trials[0].objective;
+  for (size_t i = 0; i < 16; ++i) seeds_best = std::max(seeds_best, r.trials[i].objective);
+  EXPECT_GT(r.trials[static_cast<size_t>(r.best)].objective, seeds_best);
 }
 
 // On the NAS-Bench-201 CIFAR-10 table, 100 queries: the predictor's best answers are on average
