@@ -48,7 +48,8 @@ PredictorSearch::PredictorSearch(const YAML::Node& cfg, std::shared_ptr<const Se
   cfg_.validate();
   seed_archs_ = cfg_.seed_archs;
   model_ = make_predictor(cfg_.model);
-  graph_features(*space_, {space_->sample(rng_)});  // a graph view, or a clear error now
+  Rng probe(0);  // not rng_: checking the space must not change the search's draws
+  graph_features(*space_, {space_->sample(probe)});  // a graph view, or a clear error now
 }
 
 YAML::Node PredictorSearch::config() const { return encode_config(cfg_); }
